@@ -1,0 +1,94 @@
+"""Lessons: one MyST markdown source each, split into one notebook per framework."""
+import hashlib
+import json
+
+import jupytext
+import nbformat
+
+from bookbuild import CHAPTERS, FRAMEWORKS, NOTEBOOKS, ROOT
+
+LOCK_FILE = ROOT / 'constraints.txt'
+
+
+def lesson_sources():
+    """The chapter sources that hold code (jupytext front matter), sorted by name."""
+    return sorted(p for p in CHAPTERS.glob('*.md')
+                  if p.read_text(encoding='utf-8').startswith('---\njupytext:'))
+
+
+def read_source(path):
+    return jupytext.read(path, fmt='md:myst')
+
+
+def cell_frameworks(cell):
+    """The frameworks a source cell belongs to: its framework tags, or all when untagged."""
+    tags = [t for t in cell.metadata.get('tags', []) if t in FRAMEWORKS]
+    return tags or list(FRAMEWORKS)
+
+
+def is_framework_specific(cell):
+    return any(t in FRAMEWORKS for t in cell.metadata.get('tags', []))
+
+
+def cell_id(index, framework=None):
+    # jupytext invents random ids on every read; ours follow the source order.
+    return f'cell-{index:03d}' + (f'-{framework}' if framework else '')
+
+
+def notebook_path(source, framework):
+    return NOTEBOOKS / framework / (source.stem + '.ipynb')
+
+
+def split(source_nb, framework):
+    """The notebook a reader of `framework` runs: common cells plus that framework's."""
+    if framework not in FRAMEWORKS:
+        raise ValueError(f'unknown framework {framework!r}; known: {", ".join(FRAMEWORKS)}')
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {'kernelspec': {'name': 'python3', 'display_name': 'Python 3',
+                                  'language': 'python'},
+                   'language_info': {'name': 'python'}}
+    for index, cell in enumerate(source_nb.cells):
+        if framework not in cell_frameworks(cell):
+            continue
+        metadata = {'tags': cell.metadata['tags']} if cell.metadata.get('tags') else {}
+        if cell.cell_type == 'code':
+            new = nbformat.v4.new_code_cell(cell.source, metadata=metadata)
+        else:
+            new = nbformat.v4.new_markdown_cell(cell.source, metadata=metadata)
+        new.id = cell_id(index)
+        nb.cells.append(new)
+    return nb
+
+
+def inputs_hash(split_nb, framework):
+    """A hash of everything that can change the outputs of a split notebook."""
+    digest = hashlib.sha256()
+    cells = [[c.cell_type, c.source, c.metadata.get('tags', [])] for c in split_nb.cells]
+    digest.update(json.dumps(cells, sort_keys=True).encode())
+    backend = FRAMEWORKS[framework][1]
+    for name in ['__init__.py', 'common.py', f'{backend}.py']:
+        digest.update((ROOT / 'd2lshim' / name).read_bytes())
+    digest.update(LOCK_FILE.read_bytes())
+    return digest.hexdigest()
+
+
+def lesson_namespace(source, framework, stop_before):
+    """Run a lesson's own code for `framework` in this process, up to (not including)
+    the first code cell containing `stop_before`; return the variables it defined.
+
+    Tests and benchmarks use it to exercise exactly the code the book shows.
+    """
+    from d2lshim.common import BATCH_ENV
+    import os
+    os.environ[BATCH_ENV] = '1'
+    from matplotlib import pyplot as plt
+    plt.switch_backend('Agg')
+    namespace = {'__name__': '__lesson__'}
+    for cell in split(read_source(source), framework).cells:
+        if cell.cell_type != 'code':
+            continue
+        if stop_before in cell.source:
+            plt.close('all')
+            return namespace
+        exec(compile(cell.source, f'<{source.name}:{cell.id}:{framework}>', 'exec'), namespace)
+    raise ValueError(f'{source.name} has no {framework} code cell containing {stop_before!r}')

@@ -1,0 +1,70 @@
+"""Assemble the book's sources with merged lessons in _build/src, and render it to HTML."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+from bookbuild import BUILD, CHAPTERS, FRAMEWORKS, ROOT
+from bookbuild.lessons import lesson_sources, notebook_path, read_source
+from bookbuild.merge import merge
+
+STAGE = BUILD / 'src'
+BOOK_FILES = ['_config.yml', '_toc.yml', 'intro.md', 'references.bib']
+DOWNLOADS = '_notebooks'  # inside STAGE; never a page, only download targets
+
+
+def _write_if_changed(path, data):
+    # Unchanged files keep their mtime, so Sphinx re-reads only pages that changed.
+    if path.exists() and path.read_bytes() == data:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def stage():
+    """Write the renderable book to STAGE; return the files written."""
+    wanted = {}
+    for name in BOOK_FILES:
+        wanted[STAGE / name] = (ROOT / name).read_bytes()
+    lessons = set(lesson_sources())
+    for path in sorted(CHAPTERS.rglob('*')):
+        if path.is_file() and path not in lessons:
+            wanted[STAGE / path.relative_to(ROOT)] = path.read_bytes()
+    for source in sorted(lessons):
+        executed, downloads = {}, {}
+        for framework in FRAMEWORKS:
+            path = notebook_path(source, framework)
+            if not path.exists():
+                raise FileNotFoundError(f'{path.relative_to(ROOT)} is missing: run '
+                                        '`make notebooks` to execute the lessons first')
+            executed[framework] = nbformat.read(path, as_version=4)
+            download = STAGE / DOWNLOADS / f'{source.stem}_{framework}.ipynb'
+            wanted[download] = path.read_bytes()
+            downloads[framework] = Path('..', DOWNLOADS, download.name).as_posix()
+        page = merge(read_source(source), executed, downloads)
+        page_path = STAGE / source.relative_to(ROOT).with_suffix('.ipynb')
+        wanted[page_path] = nbformat.writes(page).encode()
+    for path, data in wanted.items():
+        _write_if_changed(path, data)
+    for path in list(STAGE.rglob('*')):
+        if path.is_file() and path not in wanted and '_build' not in path.parts[len(STAGE.parts):]:
+            path.unlink()
+    return sorted(wanted)
+
+
+def render():
+    """Run Jupyter Book on STAGE with execution off; any Sphinx warning fails the build."""
+    jupyter_book = Path(sys.executable).parent / 'jupyter-book'
+    command = [str(jupyter_book), 'build', str(STAGE), '--path-output', str(ROOT),
+               '-W', '-n', '--keep-going', '-q']
+    result = subprocess.run(command)
+    if result.returncode != 0:
+        raise SystemExit(f'the book did not build (exit {result.returncode}); see the '
+                         'warnings above')
+    return BUILD / 'html'
+
+
+def clean_stage():
+    shutil.rmtree(STAGE, ignore_errors=True)

@@ -1,0 +1,98 @@
+"""Sphinx extension: framework tabs around executed code cells, per-framework downloads.
+
+MyST-NB cannot put a code cell inside a tab-item, so the merged page keeps framework
+cells as plain cells tagged with their framework. At read time this transform wraps each
+run of consecutive tagged cells into a sphinx-design tab-set: one tab per framework, in
+the order of FRAMEWORKS, all in one sync group, so a click, the stored choice and
+`?framework=mxnet` select a framework everywhere. The nodes follow sphinx-design 0.8.0's
+tab-set contract (pinned; tests/test_site.py checks the emitted HTML).
+"""
+from docutils import nodes
+from sphinx.transforms import SphinxTransform
+
+from bookbuild import FRAMEWORKS, SYNC_GROUP
+
+
+def _framework_of(node):
+    if not (isinstance(node, nodes.container) and node.get('nb_element') == 'cell_code'):
+        return None
+    for framework in FRAMEWORKS:
+        if f'tag_{framework}' in node['classes']:
+            return framework
+    return None
+
+
+def _tab_set(cells):
+    tab_set = nodes.container('', is_div=True, design_component='tab-set',
+                              classes=['sd-tab-set', 'framework-tabs'])
+    for position, (framework, (label, _)) in enumerate(FRAMEWORKS.items()):
+        mine = [cell for cell in cells if _framework_of(cell) == framework]
+        if not mine:
+            mine = [nodes.paragraph('', f'This step has no {label} code.',
+                                    classes=['framework-missing'])]
+        item = nodes.container('', is_div=True, design_component='tab-item',
+                               classes=['sd-tab-item'], selected=(position == 0))
+        item += nodes.rubric(label, nodes.Text(label), classes=['sd-tab-label'],
+                             sync_id=framework, sync_group=SYNC_GROUP)
+        content = nodes.container('', is_div=True, design_component='tab-content',
+                                  classes=['sd-tab-content'])
+        content.extend(mine)
+        item += content
+        tab_set += item
+    return tab_set
+
+
+class FrameworkTabs(SphinxTransform):
+    default_priority = 800
+
+    def apply(self):
+        parents = {cell.parent for cell in self.document.findall(nodes.container)
+                   if _framework_of(cell)}
+        for parent in parents:
+            children, run = [], []
+            for child in parent.children:
+                if _framework_of(child):
+                    run.append(child)
+                    continue
+                if run:
+                    children.append(_tab_set(run))
+                    run = []
+                children.append(child)
+            if run:
+                children.append(_tab_set(run))
+            for child in parent.children:
+                child.parent = None
+            parent.children = []
+            parent.extend(children)
+
+
+def framework_download_buttons(app, pagename, templatename, context, doctree):
+    """Make the theme's download menu offer the page's per-framework notebooks instead
+    of the merged notebook, which runs no framework on its own."""
+    notebooks = {}
+    for filename, (docnames, dest) in app.env.dlfiles.items():
+        if pagename in docnames and filename.endswith('.ipynb'):
+            framework = filename.rsplit('_', 1)[-1][:-len('.ipynb')]
+            if framework in FRAMEWORKS:
+                notebooks[framework] = dest
+    for group in context.get('header_buttons', []):
+        if group.get('label') != 'download-buttons':
+            continue
+        kept = [b for b in group['buttons'] if b.get('label') == 'download-pdf-button']
+        if not notebooks:
+            group['buttons'] = [b for b in group['buttons']
+                                if b.get('label') != 'download-notebook-button']
+            continue
+        links = [{'type': 'link', 'text': f'{FRAMEWORKS[fw][0]} .ipynb',
+                  'url': f"{context['pathto']('_downloads', 1)}/{notebooks[fw]}",
+                  'icon': 'fas fa-code', 'tooltip': f'Download the {FRAMEWORKS[fw][0]} notebook',
+                  'label': f'download-{fw}-notebook-button'}
+                 for fw in FRAMEWORKS if fw in notebooks]
+        group['buttons'] = links + kept
+
+
+def setup(app):
+    app.add_transform(FrameworkTabs)
+    # after sphinx-book-theme fills header_buttons (priority 500) and launch buttons (501)
+    app.connect('html-page-context', framework_download_buttons, priority=510)
+    return {'parallel_read_safe': True, 'parallel_write_safe': True}

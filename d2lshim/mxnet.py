@@ -1,0 +1,66 @@
+"""MXNet backend: `from d2lshim import mxnet as d2l`.
+
+MXNet 1.9.1 (its last release) still uses `numpy.bool`, an alias NumPy removed in 1.24.
+Restoring that one alias before the import is the only workaround it needs; this module
+is the one place that does it, so lessons import MXNet after `d2lshim.mxnet`.
+"""
+import random
+
+import numpy as _np
+
+# Checked in the module dict: NumPy 1.26 warns on any attribute lookup of the old name.
+if 'bool' not in vars(_np):
+    _np.bool = bool
+
+import mxnet as mx  # noqa: E402
+from mxnet import np, npx  # noqa: E402
+
+from d2lshim.common import Accumulator, Animator, BatchLoader, Timer, plt, set_figsize  # noqa: E402
+
+# Every lesson uses MXNet's NumPy interface (mxnet.np arrays, NumPy-style Gluon blocks).
+npx.set_np()
+
+__all__ = ['Accumulator', 'Animator', 'Timer', 'plt', 'set_figsize', 'set_seed', 'tensor',
+           'normal', 'matmul', 'transpose', 'numpy', 'load_array']
+
+
+def set_seed(seed):
+    """Seed Python, NumPy and MXNet."""
+    random.seed(seed)
+    _np.random.seed(seed)
+    mx.random.seed(seed)
+
+
+def tensor(data, dtype='float32'):
+    return np.array(data, dtype=dtype)
+
+
+def normal(mean, std, shape):
+    """Samples from N(mean, std²) of the given shape, from MXNet's global generator."""
+    return np.random.normal(mean, std, size=tuple(shape))
+
+
+def matmul(a, b):
+    return np.matmul(a, b)
+
+
+def transpose(x):
+    return x.T
+
+
+def numpy(x):
+    return x.asnumpy()
+
+
+def _permutation(n):
+    order = np.arange(n, dtype='int64')
+    np.random.shuffle(order)
+    return order
+
+
+def load_array(arrays, batch_size, is_train=True):
+    """Minibatches of `arrays` as tuples; see `d2lshim.common.BatchLoader`."""
+    arrays = tuple(a if isinstance(a, np.ndarray) else np.array(a) for a in arrays) \
+        if isinstance(arrays, (tuple, list)) else arrays
+    return BatchLoader(arrays, batch_size, is_train,
+                       permutation=_permutation, take=lambda a, rows: a[rows])
