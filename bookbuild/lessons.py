@@ -1,6 +1,8 @@
 """Lessons: one MyST markdown source each, split into one notebook per framework."""
 import hashlib
 import json
+import linecache
+import os
 
 import jupytext
 import nbformat
@@ -74,21 +76,25 @@ def inputs_hash(split_nb, framework):
 
 def lesson_namespace(source, framework, stop_before):
     """Run a lesson's own code for `framework` in this process, up to (not including)
-    the first code cell containing `stop_before`; return the variables it defined.
+    the first code cell that starts with `stop_before`; return the variables it defined.
 
     Tests and benchmarks use it to exercise exactly the code the book shows.
     """
-    from d2lshim.common import BATCH_ENV
-    import os
-    os.environ[BATCH_ENV] = '1'
     from matplotlib import pyplot as plt
+
+    from d2lshim.common import BATCH_ENV
+    os.environ[BATCH_ENV] = '1'
     plt.switch_backend('Agg')
     namespace = {'__name__': '__lesson__'}
     for cell in split(read_source(source), framework).cells:
         if cell.cell_type != 'code':
             continue
-        if stop_before in cell.source:
+        if cell.source.lstrip().startswith(stop_before):
             plt.close('all')
             return namespace
-        exec(compile(cell.source, f'<{source.name}:{cell.id}:{framework}>', 'exec'), namespace)
-    raise ValueError(f'{source.name} has no {framework} code cell containing {stop_before!r}')
+        filename = f'<{source.name}:{cell.id}:{framework}>'
+        # Registered like IPython does, so tools that read source (tf.function) find it.
+        linecache.cache[filename] = (len(cell.source), None,
+                                     cell.source.splitlines(True), filename)
+        exec(compile(cell.source, filename, 'exec'), namespace)
+    raise ValueError(f'{source.name} has no {framework} code cell starting with {stop_before!r}')

@@ -1,0 +1,129 @@
+"""d2lshim: one API in every backend, clear errors, and the same loader semantics."""
+import inspect
+
+import numpy as np
+import pytest
+
+import d2lshim
+from d2lshim import common
+
+BACKENDS = d2lshim.BACKENDS
+
+
+@pytest.fixture(scope='module', params=BACKENDS)
+def d2l(request):
+    return d2lshim.load_backend(request.param)
+
+
+def test_backends_expose_the_same_names_and_signatures():
+    modules = {name: d2lshim.load_backend(name) for name in BACKENDS}
+    reference = modules['torch']
+    required = {'Timer', 'Accumulator', 'Animator', 'load_array', 'normal', 'tensor',
+                'matmul', 'numpy', 'set_figsize', 'plt', 'set_seed'}
+    assert required <= set(reference.__all__)
+    for name, module in modules.items():
+        assert module.__all__ == reference.__all__, name
+        for attr in reference.__all__:
+            mine, theirs = getattr(module, attr), getattr(reference, attr)
+            assert hasattr(module, attr), (name, attr)
+            if inspect.isclass(theirs) or attr == 'plt':
+                assert mine is theirs, (name, attr)  # written once, in d2lshim.common
+            else:
+                assert inspect.signature(mine) == inspect.signature(theirs), (name, attr)
+
+
+def test_unknown_backend_names_the_available_ones():
+    with pytest.raises(ValueError, match='jax.*available backends: torch, tensorflow, mxnet'):
+        d2lshim.load_backend('jax')
+    with pytest.raises(AttributeError, match='available backends: torch, tensorflow, mxnet'):
+        d2lshim.jax  # noqa: B018
+
+
+def test_load_array_yields_tuples_of_every_array(d2l):
+    features = d2l.tensor(np.arange(20).reshape(10, 2))
+    labels = d2l.tensor(np.arange(10))
+    batches = list(d2l.load_array((features, labels), 4, is_train=False))
+    assert len(d2l.load_array((features,), 4)) == 3
+    assert [type(b) for b in batches] == [tuple] * 3
+    assert [len(b) for b in batches] == [2, 2, 2]
+    assert [int(b[0].shape[0]) for b in batches] == [4, 4, 2]  # last batch kept
+    np.testing.assert_array_equal(np.concatenate([d2l.numpy(b[1]) for b in batches]),
+                                  np.arange(10))
+    (only,) = next(iter(d2l.load_array((features,), 10)))
+    assert tuple(only.shape) == (10, 2)
+
+
+def test_training_order_is_a_fresh_seeded_shuffle_every_epoch(d2l):
+    labels = d2l.tensor(np.arange(100))
+    d2l.set_seed(3)
+    loader = d2l.load_array((labels, labels), 7)
+    epochs = [np.concatenate([d2l.numpy(b[0]) for b in loader]) for _ in range(2)]
+    for order in epochs:
+        np.testing.assert_array_equal(np.sort(order), np.arange(100))  # each example once
+    assert not np.array_equal(epochs[0], np.arange(100))
+    assert not np.array_equal(epochs[0], epochs[1])
+    for batch in loader:  # arrays stay aligned row by row
+        np.testing.assert_array_equal(d2l.numpy(batch[0]), d2l.numpy(batch[1]))
+    d2l.set_seed(3)
+    again = np.concatenate([d2l.numpy(b[0]) for b in d2l.load_array((labels, labels), 7)])
+    np.testing.assert_array_equal(again, epochs[0])
+
+
+@pytest.mark.parametrize('arrays, batch_size, message', [
+    ('lengths', 2, r'same length.*\[10, 9\]'),
+    ('ok', 0, 'batch_size must be an integer of at least 1, got 0'),
+    ('ok', 2.5, 'batch_size must be an integer of at least 1, got 2.5'),
+    ('bare', 2, 'expects a tuple of arrays'),
+])
+def test_load_array_rejects_bad_input(d2l, arrays, batch_size, message):
+    x = d2l.tensor(np.zeros((10, 2)))
+    given = {'lengths': (x, d2l.tensor(np.zeros(9))), 'ok': (x,), 'bare': x}[arrays]
+    with pytest.raises(ValueError, match=message):
+        d2l.load_array(given, batch_size)
+
+
+def test_set_seed_makes_normal_repeat(d2l):
+    d2l.set_seed(7)
+    first = d2l.numpy(d2l.normal(1.0, 2.0, (500,)))
+    d2l.set_seed(7)
+    np.testing.assert_array_equal(d2l.numpy(d2l.normal(1.0, 2.0, (500,))), first)
+    assert first.shape == (500,) and abs(first.mean() - 1.0) < 0.3 and abs(first.std() - 2.0) < 0.3
+
+
+def test_tensor_matmul_transpose_numpy(d2l):
+    a = d2l.tensor([[1, 2], [-0.1, 0.5]])
+    assert d2l.numpy(a).dtype == np.float32
+    np.testing.assert_allclose(d2l.numpy(d2l.matmul(d2l.transpose(a), a)),
+                               [[1.01, 1.95], [1.95, 4.25]], rtol=1e-6)
+
+
+def test_timer_and_accumulator():
+    timer = common.Timer()
+    assert timer.stop() >= 0
+    timer.start()
+    timer.stop()
+    assert len(timer.times) == 2 and timer.cumsum()[-1] == pytest.approx(timer.sum())
+    acc = common.Accumulator(2)
+    acc.add(1, 2.5)
+    acc.add(np.float32(1), 0.5)
+    assert (acc[0], acc[1]) == (2.0, 3.0)
+    with pytest.raises(ValueError, match='holds 2 values, add\\(\\) got 1'):
+        acc.add(1)
+
+
+def test_animator_redraws_live_only_outside_batch_runs(monkeypatch):
+    from IPython import display
+    calls = []
+    monkeypatch.setattr(display, 'display', lambda *a, **k: calls.append('display'))
+    monkeypatch.setattr(display, 'clear_output', lambda *a, **k: calls.append('clear'))
+    monkeypatch.setenv(common.BATCH_ENV, '0')
+    animator = common.Animator(legend=['a', 'b'], nrows=2)
+    animator.add(1, (0.5, 0.7))
+    animator.add(2, (0.4, 0.6))
+    assert calls == ['display', 'clear'] * 2
+    assert [len(line.get_xdata()) for line in animator.axes[0].lines] == [2, 2]
+    calls.clear()
+    monkeypatch.setenv(common.BATCH_ENV, '1')
+    animator.add(3, (0.3, 0.5))
+    assert calls == []
+    common.plt.close('all')
