@@ -1,5 +1,7 @@
 """Lessons: one MyST markdown source each, split into one notebook per framework."""
+import contextlib
 import hashlib
+import io
 import json
 import linecache
 import os
@@ -96,5 +98,6 @@ def lesson_namespace(source, framework, stop_before):
         # Registered like IPython does, so tools that read source (tf.function) find it.
         linecache.cache[filename] = (len(cell.source), None,
                                      cell.source.splitlines(True), filename)
-        exec(compile(cell.source, filename, 'exec'), namespace)
+        with contextlib.redirect_stdout(io.StringIO()):  # the caller wants values, not prints
+            exec(compile(cell.source, filename, 'exec'), namespace)
     raise ValueError(f'{source.name} has no {framework} code cell starting with {stop_before!r}')

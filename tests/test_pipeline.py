@@ -1,0 +1,129 @@
+"""Split, hash, merge: the pieces of the build, on small notebooks and on the real lessons."""
+import nbformat
+import pytest
+from docutils import nodes
+
+from bookbuild import FRAMEWORKS, ROOT
+from bookbuild.execute import stale_notebooks
+from bookbuild.lessons import inputs_hash, lesson_sources, notebook_path, read_source, split
+from bookbuild.merge import merge
+from bookbuild.sphinx_ext import _tab_set
+
+
+def code(source, *tags):
+    cell = nbformat.v4.new_code_cell(source)
+    if tags:
+        cell.metadata['tags'] = list(tags)
+    return cell
+
+
+def markdown(source, *tags):
+    cell = nbformat.v4.new_markdown_cell(source)
+    if tags:
+        cell.metadata['tags'] = list(tags)
+    return cell
+
+
+@pytest.fixture
+def source_nb():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [markdown('# Title'), code('import torch', 'pytorch'),
+                code('import tensorflow', 'tensorflow'), code('import mxnet', 'mxnet'),
+                code('x = 1', 'parameters'), markdown('torch only', 'pytorch'),
+                markdown('tf and mxnet', 'tensorflow', 'mxnet'), code('print(x)'),
+                code('print(framework)')]
+    return nb
+
+
+def test_split_keeps_common_cells_and_one_framework(source_nb):
+    nb = split(source_nb, 'tensorflow')
+    assert [c.source for c in nb.cells] == ['# Title', 'import tensorflow', 'x = 1',
+                                            'tf and mxnet', 'print(x)', 'print(framework)']
+    assert nb.metadata.kernelspec.name == 'python3'
+    assert [c.id for c in nb.cells] == [c.id for c in split(source_nb, 'tensorflow').cells]
+    assert nb.cells[2].metadata['tags'] == ['parameters']
+    with pytest.raises(ValueError, match="unknown framework 'jax'; known: pytorch, tensorflow, mxnet"):
+        split(source_nb, 'jax')
+
+
+def test_hash_changes_only_for_the_framework_whose_cells_changed(source_nb):
+    before = {fw: inputs_hash(split(source_nb, fw), fw) for fw in FRAMEWORKS}
+    source_nb.cells[2].source = 'import tensorflow as tf'
+    after = {fw: inputs_hash(split(source_nb, fw), fw) for fw in FRAMEWORKS}
+    assert [fw for fw in FRAMEWORKS if before[fw] != after[fw]] == ['tensorflow']
+
+
+def executed(source_nb, framework):
+    nb = split(source_nb, framework)
+    for cell in nb.cells:
+        if cell.cell_type == 'code' and cell.source.startswith('print'):
+            text = '1\n' if cell.source == 'print(x)' else f'{framework}\n'
+            cell.outputs = [nbformat.v4.new_output('stream', name='stdout', text=text)]
+    return nb
+
+
+def test_merge_shows_equal_outputs_once_and_different_ones_per_framework(source_nb):
+    runs = {fw: executed(source_nb, fw) for fw in FRAMEWORKS}
+    page = merge(source_nb, runs, {fw: f'../{fw}.ipynb' for fw in FRAMEWORKS})
+    summary = [(c.cell_type, c.source.splitlines()[0], c.metadata.get('tags', []))
+               for c in page.cells]
+    assert summary[0] == ('markdown', '# Title', [])
+    assert summary[1][1] == '```{admonition} Run this lesson yourself'
+    assert summary[2:] == [
+        ('code', 'import torch', ['pytorch']),
+        ('code', 'import tensorflow', ['tensorflow']),
+        ('code', 'import mxnet', ['mxnet']),
+        ('code', 'x = 1', ['parameters']),
+        ('markdown', '::::{tab-set}', []),
+        ('code', 'print(x)', []),
+        ('code', 'print(framework)', ['pytorch']),
+        ('code', 'print(framework)', ['tensorflow']),
+        ('code', 'print(framework)', ['mxnet']),
+    ]
+    assert page.cells[-1].outputs[0].text == 'mxnet\n'
+    prose = page.cells[6].source
+    for label in ['PyTorch', 'TensorFlow', 'MXNet']:
+        assert f':::{{tab-item}} {label}' in prose
+    assert ':sync-group: framework' in prose and ':sync: mxnet' in prose
+    assert prose.count('tf and mxnet') == 2 and prose.count('torch only') == 1
+    assert len({c.id for c in page.cells}) == len(page.cells)
+    assert '{download}`MXNet <../mxnet.ipynb>`' in page.cells[1].source
+
+
+def test_tab_set_says_which_framework_has_no_code():
+    cell = nodes.container('', nb_element='cell_code', classes=['cell', 'tag_pytorch'])
+    tab_set = _tab_set([cell])
+    labels = [item[0].astext() for item in tab_set.children]
+    assert labels == ['PyTorch', 'TensorFlow', 'MXNet']
+    assert [item[0]['sync_group'] for item in tab_set.children] == ['framework'] * 3
+    assert tab_set.children[0][1].children == [cell]
+    assert tab_set.children[2][1].astext() == 'This step has no MXNet code.'
+
+
+def test_committed_notebooks_are_up_to_date_with_their_sources():
+    stale = [f'{s.relative_to(ROOT)} [{fw}]' for s, fw, _, _ in stale_notebooks()]
+    assert not stale, f'stale notebooks (run `make notebooks` and commit them): {stale}'
+
+
+@pytest.mark.parametrize('source', lesson_sources(), ids=lambda p: p.stem)
+@pytest.mark.parametrize('framework', FRAMEWORKS)
+def test_committed_notebooks_are_clean_runnable_python3_notebooks(source, framework):
+    nb = nbformat.read(notebook_path(source, framework), as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata.kernelspec.name == 'python3'
+    assert [c.source for c in nb.cells] == [c.source for c in split(read_source(source), framework).cells]
+    for cell in nb.cells:
+        for output in cell.get('outputs', []):
+            assert output.output_type != 'error', cell.id
+            assert output.get('name') != 'stderr', (cell.id, output.get('text'))
+        images = [o for o in cell.get('outputs', []) if 'image/png' in o.get('data', {})]
+        assert len(images) <= 1, f'{cell.id} has {len(images)} figures (Animator redraws?)'
+
+
+def test_training_cell_keeps_exactly_one_final_figure():
+    for framework in FRAMEWORKS:
+        nb = nbformat.read(notebook_path(ROOT / 'chapters' / 'gaussian_gan.md', framework), 4)
+        (cell,) = [c for c in nb.cells if c.source.startswith('train(')]
+        kinds = [o.output_type for o in cell.outputs]
+        assert kinds == ['stream', 'display_data'], (framework, kinds)
+        assert 'examples/sec' in cell.outputs[0].text
