@@ -21,6 +21,8 @@ KERNEL_ENV = {
     'TF_ENABLE_ONEDNN_OPTS': '0',
     'PYTHONHASHSEED': '0',
     'MPLBACKEND': 'module://matplotlib_inline.backend_inline',
+    # Files a lesson writes (checkpoints, samples) land in _build/artifacts/<lesson>/<framework>.
+    'D2LSHIM_ARTIFACTS': str(ROOT / '_build' / 'artifacts'),
 }
 CELL_TIMEOUT = 1800
 

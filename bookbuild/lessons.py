@@ -76,10 +76,11 @@ def inputs_hash(split_nb, framework):
     return digest.hexdigest()
 
 
-def lesson_namespace(source, framework, stop_before):
+def lesson_namespace(source, framework, stop_before, parameters=None):
     """Run a lesson's own code for `framework` in this process, up to (not including)
     the first code cell that starts with `stop_before`; return the variables it defined.
 
+    `parameters` override the values of the cell tagged `parameters`, as papermill would.
     Tests and benchmarks use it to exercise exactly the code the book shows.
     """
     from matplotlib import pyplot as plt
@@ -100,4 +101,9 @@ def lesson_namespace(source, framework, stop_before):
                                      cell.source.splitlines(True), filename)
         with contextlib.redirect_stdout(io.StringIO()):  # the caller wants values, not prints
             exec(compile(cell.source, filename, 'exec'), namespace)
+        if 'parameters' in cell.metadata.get('tags', []):
+            unknown = set(parameters or {}) - set(namespace)
+            if unknown:
+                raise ValueError(f'{source.name} has no parameters {sorted(unknown)}')
+            namespace.update(parameters or {})
     raise ValueError(f'{source.name} has no {framework} code cell starting with {stop_before!r}')

@@ -5,10 +5,13 @@ Each backend module re-exports these names, so a lesson only ever writes `d2l.Ti
 import math
 import os
 import time
+from pathlib import Path
 
+import numpy as np
 from matplotlib import pyplot as plt
 
 BATCH_ENV = 'D2LSHIM_BATCH'
+ARTIFACTS_ENV = 'D2LSHIM_ARTIFACTS'
 
 
 def in_batch_execution():
@@ -70,8 +73,10 @@ def set_figsize(figsize=(3.5, 2.5)):
 
 
 class Animator:
-    """Plot curves that grow point by point, in the first of `nrows * ncols` panels.
+    """Plot curves that grow point by point, in a grid of `nrows * ncols` panels.
 
+    The constructor's labels, limits and legend describe panel 0; `configure` describes
+    the others, and `axes` is there for panels a lesson draws itself (samples, images).
     Run by a person in Jupyter, every `add` redraws the figure in place. Run in batch
     (environment variable D2LSHIM_BATCH=1, set by the book build and the tests), nothing
     is drawn until the cell ends, so the notebook keeps exactly one, final figure.
@@ -82,32 +87,36 @@ class Animator:
                  fmts=('-', 'm--', 'g-.', 'r:'), nrows=1, ncols=1, figsize=(3.5, 2.5)):
         self.fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
         self.axes = list(axes.flat)
-        self.config = dict(xlabel=xlabel, ylabel=ylabel, xlim=xlim, ylim=ylim,
-                           xscale=xscale, yscale=yscale)
-        self.legend = legend
         self.fmts = fmts
-        self.X, self.Y = None, None
+        self._config, self._curves = {}, {}
+        self.configure(0, xlabel, ylabel, legend, xlim, ylim, xscale, yscale)
 
-    def add(self, x, y):
-        """Append one point to each curve: `y` is a number or one number per curve."""
+    def configure(self, panel, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
+                  xscale='linear', yscale='linear'):
+        """Labels, legend, limits and scales of the curves in panel `panel`."""
+        self._config[panel] = dict(xlabel=xlabel, ylabel=ylabel, legend=legend, xlim=xlim,
+                                   ylim=ylim, xscale=xscale, yscale=yscale)
+
+    def add(self, x, y, panel=0):
+        """Append one point to each curve of `panel`: `y` is a number or one per curve."""
         if not hasattr(y, '__len__'):
             y = [y]
         if not hasattr(x, '__len__'):
             x = [x] * len(y)
-        if self.X is None:
-            self.X = [[] for _ in y]
-            self.Y = [[] for _ in y]
-        for i, (a, b) in enumerate(zip(x, y)):
+        curves = self._curves.setdefault(panel, [([], []) for _ in y])
+        for (xs, ys), a, b in zip(curves, x, y):
             if a is not None and b is not None:
-                self.X[i].append(a)
-                self.Y[i].append(float(b))
-        ax = self.axes[0]
+                xs.append(a)
+                ys.append(float(b))
+        config = dict(self._config.get(panel, {}))
+        legend = config.pop('legend', None)
+        ax = self.axes[panel]
         ax.cla()
-        for xs, ys, fmt in zip(self.X, self.Y, self.fmts):
+        for (xs, ys), fmt in zip(curves, self.fmts):
             ax.plot(xs, ys, fmt)
-        ax.set(**{k: v for k, v in self.config.items() if v is not None})
-        if self.legend:
-            ax.legend(self.legend)
+        ax.set(**{k: v for k, v in config.items() if v is not None})
+        if legend:
+            ax.legend(legend)
         ax.grid(True)
         self.show()
 
@@ -118,6 +127,47 @@ class Animator:
         from IPython import display
         display.display(self.fig)
         display.clear_output(wait=True)
+
+
+def image_grid(images, nrows, pad=2):
+    """Tile equally sized grey images (n, height, width) into one array, `nrows` rows.
+
+    Pixels are expected in [0, 1]; the gaps between images are white so digits stand apart.
+    """
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 3:
+        raise ValueError(f'image_grid expects images of shape (n, height, width), '
+                         f'got shape {images.shape}')
+    n, h, w = images.shape
+    ncols = math.ceil(n / nrows)
+    grid = np.ones((nrows * (h + pad) + pad, ncols * (w + pad) + pad), dtype=np.float32)
+    for i, image in enumerate(images):
+        r, c = divmod(i, ncols)
+        top, left = pad + r * (h + pad), pad + c * (w + pad)
+        grid[top:top + h, left:left + w] = image
+    return grid
+
+
+def show_images(images, nrows, ax=None, title=None):
+    """Draw `images` (n, height, width), pixels in [0, 1], as one grid on `ax`."""
+    if ax is None:
+        ax = plt.figure(figsize=(4, 4)).gca()
+    ax.cla()
+    ax.imshow(image_grid(images, nrows), cmap='gray', vmin=0, vmax=1)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def artifact_dir(lesson, framework):
+    """Where a lesson run writes its files: $D2LSHIM_ARTIFACTS/<lesson>/<framework>.
+
+    The book build points D2LSHIM_ARTIFACTS at _build/artifacts; a reader's own run writes
+    to ./artifacts next to the notebook.
+    """
+    root = Path(os.environ.get(ARTIFACTS_ENV, 'artifacts'))
+    return root / lesson / framework
 
 
 class BatchLoader:

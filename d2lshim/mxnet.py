@@ -15,13 +15,17 @@ if 'bool' not in vars(_np):
 import mxnet as mx  # noqa: E402
 from mxnet import np, npx  # noqa: E402
 
-from d2lshim.common import Accumulator, Animator, BatchLoader, Timer, plt, set_figsize  # noqa: E402
+from d2lshim import common, data
+from d2lshim.common import (Accumulator, Animator, BatchLoader, Timer, image_grid, plt,
+                             set_figsize, show_images)  # noqa: E402
 
 # Every lesson uses MXNet's NumPy interface (mxnet.np arrays, NumPy-style Gluon blocks).
 npx.set_np()
 
-__all__ = ['Accumulator', 'Animator', 'Timer', 'plt', 'set_figsize', 'set_seed', 'tensor',
-           'normal', 'matmul', 'transpose', 'numpy', 'load_array']
+__all__ = ['Accumulator', 'Animator', 'Timer', 'plt', 'set_figsize', 'image_grid',
+           'show_images', 'artifact_dir', 'set_seed', 'tensor', 'normal', 'matmul',
+           'transpose', 'numpy', 'load_array', 'load_data_mnist']
+FRAMEWORK = 'mxnet'
 
 
 def set_seed(seed):
@@ -64,3 +68,13 @@ def load_array(arrays, batch_size, is_train=True):
         if isinstance(arrays, (tuple, list)) else arrays
     return BatchLoader(arrays, batch_size, is_train,
                        permutation=_permutation, take=lambda a, rows: a[rows])
+
+
+def load_data_mnist(batch_size, train=True):
+    """MNIST minibatches (images, labels); see `d2lshim.data.mnist_arrays`."""
+    pixels, labels = data.mnist_arrays(train)
+    return load_array((np.array(pixels), np.array(labels, dtype='int64')), batch_size, is_train=train)
+
+
+def artifact_dir(lesson):
+    return common.artifact_dir(lesson, FRAMEWORK)

@@ -9,10 +9,14 @@ os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '0')
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from d2lshim.common import Accumulator, Animator, BatchLoader, Timer, plt, set_figsize  # noqa: E402
+from d2lshim import common, data
+from d2lshim.common import (Accumulator, Animator, BatchLoader, Timer, image_grid, plt,
+                             set_figsize, show_images)  # noqa: E402
 
-__all__ = ['Accumulator', 'Animator', 'Timer', 'plt', 'set_figsize', 'set_seed', 'tensor',
-           'normal', 'matmul', 'transpose', 'numpy', 'load_array']
+__all__ = ['Accumulator', 'Animator', 'Timer', 'plt', 'set_figsize', 'image_grid',
+           'show_images', 'artifact_dir', 'set_seed', 'tensor', 'normal', 'matmul',
+           'transpose', 'numpy', 'load_array', 'load_data_mnist']
+FRAMEWORK = 'tensorflow'
 
 
 def set_seed(seed):
@@ -52,3 +56,13 @@ def load_array(arrays, batch_size, is_train=True):
     arrays = tuple(tf.convert_to_tensor(a) for a in arrays) if isinstance(arrays, (tuple, list)) else arrays
     return BatchLoader(arrays, batch_size, is_train,
                        permutation=_permutation, take=tf.gather)
+
+
+def load_data_mnist(batch_size, train=True):
+    """MNIST minibatches (images, labels); see `d2lshim.data.mnist_arrays`."""
+    pixels, labels = data.mnist_arrays(train)
+    return load_array((tf.constant(pixels), tf.constant(labels, dtype=tf.int64)), batch_size, is_train=train)
+
+
+def artifact_dir(lesson):
+    return common.artifact_dir(lesson, FRAMEWORK)

@@ -4,10 +4,14 @@ import random
 import numpy as _np
 import torch
 
-from d2lshim.common import Accumulator, Animator, BatchLoader, Timer, plt, set_figsize
+from d2lshim import common, data
+from d2lshim.common import (Accumulator, Animator, BatchLoader, Timer, image_grid, plt,
+                             set_figsize, show_images)
 
-__all__ = ['Accumulator', 'Animator', 'Timer', 'plt', 'set_figsize', 'set_seed', 'tensor',
-           'normal', 'matmul', 'transpose', 'numpy', 'load_array']
+__all__ = ['Accumulator', 'Animator', 'Timer', 'plt', 'set_figsize', 'image_grid',
+           'show_images', 'artifact_dir', 'set_seed', 'tensor', 'normal', 'matmul',
+           'transpose', 'numpy', 'load_array', 'load_data_mnist']
+FRAMEWORK = 'pytorch'
 
 
 def set_seed(seed):
@@ -44,3 +48,13 @@ def load_array(arrays, batch_size, is_train=True):
     arrays = tuple(torch.as_tensor(a) for a in arrays) if isinstance(arrays, (tuple, list)) else arrays
     return BatchLoader(arrays, batch_size, is_train,
                        permutation=torch.randperm, take=lambda a, rows: a[rows])
+
+
+def load_data_mnist(batch_size, train=True):
+    """MNIST minibatches (images, labels); see `d2lshim.data.mnist_arrays`."""
+    pixels, labels = data.mnist_arrays(train)
+    return load_array((torch.as_tensor(pixels), torch.as_tensor(labels, dtype=torch.int64)), batch_size, is_train=train)
+
+
+def artifact_dir(lesson):
+    return common.artifact_dir(lesson, FRAMEWORK)

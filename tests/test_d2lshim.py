@@ -19,7 +19,8 @@ def test_backends_expose_the_same_names_and_signatures():
     modules = {name: d2lshim.load_backend(name) for name in BACKENDS}
     reference = modules['torch']
     required = {'Timer', 'Accumulator', 'Animator', 'load_array', 'normal', 'tensor',
-                'matmul', 'numpy', 'set_figsize', 'plt', 'set_seed'}
+                'matmul', 'numpy', 'set_figsize', 'plt', 'set_seed', 'load_data_mnist',
+                'show_images', 'image_grid', 'artifact_dir'}
     assert required <= set(reference.__all__)
     for name, module in modules.items():
         assert module.__all__ == reference.__all__, name
@@ -126,4 +127,49 @@ def test_animator_redraws_live_only_outside_batch_runs(monkeypatch):
     monkeypatch.setenv(common.BATCH_ENV, '1')
     animator.add(3, (0.3, 0.5))
     assert calls == []
+    common.plt.close('all')
+
+
+def test_mnist_batches_have_one_structure_in_every_backend(d2l):
+    loader = d2l.load_data_mnist(1000, train=False)
+    assert len(loader) == 10
+    images, labels = next(iter(loader))  # unshuffled: the test set in file order
+    assert tuple(images.shape) == (1000, 784) and tuple(labels.shape) == (1000,)
+    pixels = d2l.numpy(images)
+    assert pixels.dtype == np.float32 and pixels.min() == -1.0 and pixels.max() == 1.0
+    assert d2l.numpy(labels)[:5].tolist() == [7, 2, 1, 0, 4]
+
+
+def test_artifact_dir_is_per_lesson_and_framework(d2l, monkeypatch, tmp_path):
+    monkeypatch.setenv(common.ARTIFACTS_ENV, str(tmp_path))
+    framework = {'torch': 'pytorch'}.get(d2l.__name__.rsplit('.', 1)[1],
+                                         d2l.__name__.rsplit('.', 1)[1])
+    assert d2l.artifact_dir('mnist') == tmp_path / 'mnist' / framework
+    monkeypatch.delenv(common.ARTIFACTS_ENV)
+    assert str(d2l.artifact_dir('mnist')) == f'artifacts/mnist/{framework}'
+
+
+def test_image_grid_tiles_row_by_row_with_white_gaps():
+    images = np.stack([np.full((2, 3), v, dtype=np.float32) for v in (0.0, 0.25, 0.5)])
+    grid = common.image_grid(images, nrows=2, pad=1)
+    assert grid.shape == (2 * 3 + 1, 2 * 4 + 1)
+    assert grid[1:3, 1:4].max() == 0.0 and (grid[1:3, 5:8] == 0.25).all()
+    assert (grid[4:6, 1:4] == 0.5).all() and (grid[4:6, 5:8] == 1.0).all()  # empty cell
+    assert (grid[0] == 1.0).all() and (grid[:, 4] == 1.0).all()
+    with pytest.raises(ValueError, match=r'\(n, height, width\), got shape \(4, 784\)'):
+        common.image_grid(np.zeros((4, 784)), nrows=2)
+
+
+def test_animator_keeps_curves_per_panel(monkeypatch):
+    monkeypatch.setenv(common.BATCH_ENV, '1')
+    animator = common.Animator(legend=['D', 'G'], ncols=2)
+    animator.configure(1, ylabel='mean D(x)', legend=['real', 'fake'], ylim=[0, 1])
+    for epoch in (1, 2, 3):
+        animator.add(epoch, (0.6, 0.9))
+        animator.add(epoch, (0.7, 0.3), panel=1)
+    assert [len(line.get_xdata()) for line in animator.axes[0].lines] == [3, 3]
+    assert [list(line.get_ydata()) for line in animator.axes[1].lines] == [[0.7] * 3, [0.3] * 3]
+    assert animator.axes[1].get_ylabel() == 'mean D(x)'
+    assert animator.axes[1].get_ylim() == (0, 1)
+    assert [t.get_text() for t in animator.axes[1].get_legend().get_texts()] == ['real', 'fake']
     common.plt.close('all')

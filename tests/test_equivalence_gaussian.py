@@ -5,6 +5,7 @@ import pytest
 
 from bookbuild import CHAPTERS, FRAMEWORKS
 from bookbuild.lessons import lesson_namespace
+from lesson_params import get_params, set_params
 
 LESSON = CHAPTERS / 'gaussian_gan.md'
 STEPS = 10
@@ -15,29 +16,6 @@ RTOL = 1e-4
 def lessons():
     """Each framework's lesson namespace, just before training starts."""
     return {fw: lesson_namespace(LESSON, fw, stop_before='train(') for fw in FRAMEWORKS}
-
-
-# Parameters in a common layout: per dense layer, the kernel as (inputs, outputs) and the bias.
-def get_params(framework, net):
-    if framework == 'pytorch':
-        return [p.detach().numpy().T.copy() for p in net.parameters()]
-    if framework == 'tensorflow':
-        return [w.copy() for w in net.get_weights()]
-    return [p.data().asnumpy().T.copy() for p in net.collect_params().values()]
-
-
-def set_params(framework, net, params):
-    if framework == 'pytorch':
-        import torch
-        with torch.no_grad():
-            for p, value in zip(net.parameters(), params):
-                p.copy_(torch.tensor(value.T))
-    elif framework == 'tensorflow':
-        net.set_weights(params)
-    else:
-        from mxnet import np as mnp
-        for p, value in zip(net.collect_params().values(), params):
-            p.set_data(mnp.array(value.T.copy()))
 
 
 def test_every_weight_and_bias_starts_from_n_0_002(lessons):
