@@ -11,6 +11,7 @@ Examples/sec is the median over repeats of `--steps` training steps, after a war
 GFLOP/s counts the multiply-adds of the dense layers that each loop actually computes.
 """
 import argparse
+import os
 import statistics
 import time
 
@@ -139,6 +140,9 @@ def main():
     parser.add_argument('--repeats', type=int, default=3)
     args = parser.parse_args()
     namespaces = {fw: lesson_namespace(LESSON, fw, stop_before='train(') for fw in FRAMEWORKS}
+    # Importing MXNet in the same process leaves PyTorch with one thread; a lesson notebook
+    # runs alone and gets them all, so measure it that way.
+    torch.set_num_threads(os.cpu_count())
     ns = namespaces['pytorch']
     assert [ns['latent_dim']] + [p.shape[0] for p in ns['net_G'].parameters()][1::2] == LESSON_G
     assert [784] + [p.shape[0] for p in ns['net_D'].parameters()][1::2] == LESSON_D
