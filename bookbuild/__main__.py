@@ -14,7 +14,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.command == 'check':
         stale = stale_notebooks()
-        for source, framework, _, _ in stale:
+        for source, framework, *_ in stale:
             print(f'stale: {source.relative_to(ROOT)} [{framework}]')
         return 1 if stale else 0
     started = time.perf_counter()

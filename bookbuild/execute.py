@@ -72,8 +72,15 @@ def write_atomically(nb, path):
     os.replace(tmp, path)
 
 
+def same_cells(a, b):
+    def key(nb):
+        return [(c.id, c.cell_type, c.source, c.metadata.get('tags', [])) for c in nb.cells]
+    return key(a) == key(b)
+
+
 def stale_notebooks():
-    """(source, framework, split notebook, hash) for every notebook whose inputs changed."""
+    """(source, framework, split notebook, hash, committed notebook or None) for every
+    notebook that differs from its source; committed is given when only prose changed."""
     stale = []
     for source in lesson_sources():
         source_nb = read_source(source)
@@ -81,24 +88,41 @@ def stale_notebooks():
             nb = split(source_nb, framework)
             digest = inputs_hash(nb, framework)
             path = notebook_path(source, framework)
-            if not path.exists() or \
-                    nbformat.read(path, as_version=4).metadata.get('d2lbook', {}).get('inputs_hash') != digest:
-                stale.append((source, framework, nb, digest))
+            committed = nbformat.read(path, as_version=4) if path.exists() else None
+            if committed is None or \
+                    committed.metadata.get('d2lbook', {}).get('inputs_hash') != digest:
+                stale.append((source, framework, nb, digest, None))
+            elif not same_cells(nb, committed):
+                stale.append((source, framework, nb, digest, committed))
     return stale
 
 
+def reuse_outputs(nb, committed):
+    """Give nb's code cells the outputs of the committed ones: same code, in the same order."""
+    old = [c for c in committed.cells if c.cell_type == 'code']
+    for cell, done in zip([c for c in nb.cells if c.cell_type == 'code'], old):
+        cell.outputs, cell.execution_count = done.outputs, done.execution_count
+    return nb
+
+
 def execute_stale(log=print):
-    """Execute every stale notebook and write it next to the others; return their count."""
-    todo = stale_notebooks()
-    for source, framework, nb, digest in todo:
+    """Bring every stale notebook up to date, executing only those whose code changed;
+    return how many were executed."""
+    executed = 0
+    for source, framework, nb, digest, committed in stale_notebooks():
         path = notebook_path(source, framework)
         label = f'{source.relative_to(ROOT)} [{framework}]'
         started = time.perf_counter()
-        log(f'executing {label} ...')
-        path.parent.mkdir(parents=True, exist_ok=True)
-        execute(nb, path.parent, label)
+        if committed is not None:
+            log(f'prose changed, outputs kept: {label}')
+            reuse_outputs(nb, committed)
+        else:
+            log(f'executing {label} ...')
+            path.parent.mkdir(parents=True, exist_ok=True)
+            execute(nb, path.parent, label)
+            executed += 1
+            log(f'  done in {time.perf_counter() - started:.1f} s -> {path.relative_to(ROOT)}')
         nb.metadata['d2lbook'] = {'source': str(source.relative_to(ROOT)),
                                   'framework': framework, 'inputs_hash': digest}
         write_atomically(nb, path)
-        log(f'  done in {time.perf_counter() - started:.1f} s -> {path.relative_to(ROOT)}')
-    return len(todo)
+    return executed

@@ -65,13 +65,16 @@ def split(source_nb, framework):
 
 
 def inputs_hash(split_nb, framework):
-    """A hash of everything that can change the outputs of a split notebook."""
+    """A hash of everything that can change the outputs of a split notebook: its code cells
+    (prose cannot), the helper package minus the other frameworks' backends, the lock file."""
     digest = hashlib.sha256()
-    cells = [[c.cell_type, c.source, c.metadata.get('tags', [])] for c in split_nb.cells]
+    cells = [[c.source, c.metadata.get('tags', [])] for c in split_nb.cells
+             if c.cell_type == 'code']
     digest.update(json.dumps(cells, sort_keys=True).encode())
-    backend = FRAMEWORKS[framework][1]
-    for name in ['__init__.py', 'common.py', f'{backend}.py']:
-        digest.update((ROOT / 'd2lshim' / name).read_bytes())
+    others = {f'{backend}.py' for fw, (_, backend) in FRAMEWORKS.items() if fw != framework}
+    for path in sorted((ROOT / 'd2lshim').glob('*.py')):
+        if path.name not in others:
+            digest.update(path.name.encode() + path.read_bytes())
     digest.update(LOCK_FILE.read_bytes())
     return digest.hexdigest()
 

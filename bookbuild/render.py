@@ -1,4 +1,5 @@
 """Assemble the book's sources with merged lessons in _build/src, and render it to HTML."""
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -54,15 +55,25 @@ def stage():
     return sorted(wanted)
 
 
+RENDERER = Path(__file__).with_name('sphinx_ext.py')
+RENDERER_STAMP = BUILD / '.sphinx_ext.sha256'
+
+
 def render():
     """Run Jupyter Book on STAGE with execution off; any Sphinx warning fails the build."""
     jupyter_book = Path(sys.executable).parent / 'jupyter-book'
     command = [str(jupyter_book), 'build', str(STAGE), '--path-output', str(ROOT),
                '-W', '-n', '--keep-going', '-q']
+    # Sphinx re-writes only pages whose sources changed; a change to our own extension
+    # changes every page, so it needs a full build.
+    renderer = hashlib.sha256(RENDERER.read_bytes()).hexdigest()
+    if not RENDERER_STAMP.exists() or RENDERER_STAMP.read_text() != renderer:
+        command.append('--all')
     result = subprocess.run(command)
     if result.returncode != 0:
         raise SystemExit(f'the book did not build (exit {result.returncode}); see the '
                          'warnings above')
+    RENDERER_STAMP.write_text(renderer)
     return BUILD / 'html'
 
 

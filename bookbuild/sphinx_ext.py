@@ -91,8 +91,23 @@ def framework_download_buttons(app, pagename, templatename, context, doctree):
         group['buttons'] = links + kept
 
 
+def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
+    """Sphinx 7.4 registers an inline script added by an extension twice, once with
+    filename None and once with '' (sphinx-thebe's and sphinx-togglebutton's configuration);
+    the second `const THEBE_JS_URL` is a JavaScript error on every page. Keep one copy."""
+    seen, unique = set(), []
+    for script in context.get('script_files', []):
+        key = (getattr(script, 'filename', script) or '',
+               tuple(sorted(getattr(script, 'attributes', {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context['script_files'] = unique
+
+
 def setup(app):
     app.add_transform(FrameworkTabs)
+    app.connect('html-page-context', drop_duplicate_scripts, priority=900)  # after all adders
     # after sphinx-book-theme fills header_buttons (priority 500) and launch buttons (501)
     app.connect('html-page-context', framework_download_buttons, priority=510)
     return {'parallel_read_safe': True, 'parallel_write_safe': True}

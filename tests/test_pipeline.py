@@ -51,6 +51,36 @@ def test_hash_changes_only_for_the_framework_whose_cells_changed(source_nb):
     source_nb.cells[2].source = 'import tensorflow as tf'
     after = {fw: inputs_hash(split(source_nb, fw), fw) for fw in FRAMEWORKS}
     assert [fw for fw in FRAMEWORKS if before[fw] != after[fw]] == ['tensorflow']
+    source_nb.cells[0].source = '# Another title'  # prose cannot change outputs
+    assert {fw: inputs_hash(split(source_nb, fw), fw) for fw in FRAMEWORKS} == after
+
+
+def test_prose_edits_keep_outputs_and_code_edits_do_not(source_nb, tmp_path, monkeypatch):
+    from bookbuild import execute as ex
+    source = tmp_path / 'lesson.md'
+    monkeypatch.setattr(ex, 'lesson_sources', lambda: [source])
+    monkeypatch.setattr(ex, 'read_source', lambda path: source_nb)
+    monkeypatch.setattr(ex, 'notebook_path', lambda s, fw: tmp_path / fw / 'lesson.ipynb')
+    monkeypatch.setattr(ex, 'ROOT', tmp_path)
+    runs = []
+
+    def fake_execute(nb, workdir, label):
+        runs.append(label)
+        for cell in nb.cells:
+            if cell.cell_type == 'code':
+                cell.outputs = [nbformat.v4.new_output('stream', name='stdout', text='1\n')]
+        return nb
+    monkeypatch.setattr(ex, 'execute', fake_execute)
+    assert ex.execute_stale(log=lambda *a: None) == 3 and ex.stale_notebooks() == []
+    source_nb.cells[0].source = '# A better title'
+    runs.clear()
+    assert ex.execute_stale(log=lambda *a: None) == 0 and runs == []
+    for fw in FRAMEWORKS:
+        nb = nbformat.read(tmp_path / fw / 'lesson.ipynb', as_version=4)
+        assert nb.cells[0].source == '# A better title'
+        assert [o.text for c in nb.cells if c.source == 'print(x)' for o in c.outputs] == ['1\n']
+    source_nb.cells[2].source = 'import tensorflow as tf'
+    assert ex.execute_stale(log=lambda *a: None) == 1 and ex.stale_notebooks() == []
 
 
 def executed(source_nb, framework):
@@ -101,7 +131,7 @@ def test_tab_set_says_which_framework_has_no_code():
 
 
 def test_committed_notebooks_are_up_to_date_with_their_sources():
-    stale = [f'{s.relative_to(ROOT)} [{fw}]' for s, fw, _, _ in stale_notebooks()]
+    stale = [f'{s.relative_to(ROOT)} [{fw}]' for s, fw, *_ in stale_notebooks()]
     assert not stale, f'stale notebooks (run `make notebooks` and commit them): {stale}'
 
 

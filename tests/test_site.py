@@ -5,19 +5,11 @@ test reads the HTML that actually comes out.
 """
 import json
 
-import pytest
 from bs4 import BeautifulSoup
 
 from bookbuild import FRAMEWORKS
-from bookbuild.render import render, stage
 
 LABELS = [label for label, _ in FRAMEWORKS.values()]
-
-
-@pytest.fixture(scope='module')
-def site():
-    stage()
-    return render()
 
 
 def page(site, name):
