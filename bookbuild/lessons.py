@@ -1,5 +1,6 @@
 """Lessons: one MyST markdown source each, split into one notebook per framework."""
 import contextlib
+import ast
 import hashlib
 import io
 import json
@@ -64,17 +65,31 @@ def split(source_nb, framework):
     return nb
 
 
+def helper_modules(backend):
+    """The d2lshim files a backend runs: itself, the package and what it imports from it."""
+    package = ROOT / 'd2lshim'
+    found, todo = {package / '__init__.py'}, [package / f'{backend}.py']
+    while todo:
+        path = todo.pop()
+        found.add(path)
+        for node in ast.walk(ast.parse(path.read_text(encoding='utf-8'))):
+            if isinstance(node, ast.ImportFrom) and (node.module or '').startswith('d2lshim'):
+                names = [node.module.split('.', 1)[1]] if '.' in node.module else \
+                    [alias.name for alias in node.names]
+                todo += [package / f'{name}.py' for name in names
+                         if (package / f'{name}.py').exists() and package / f'{name}.py' not in found]
+    return sorted(found)
+
+
 def inputs_hash(split_nb, framework):
     """A hash of everything that can change the outputs of a split notebook: its code cells
-    (prose cannot), the helper package minus the other frameworks' backends, the lock file."""
+    (prose cannot), the helper modules its backend imports, and the lock file."""
     digest = hashlib.sha256()
     cells = [[c.source, c.metadata.get('tags', [])] for c in split_nb.cells
              if c.cell_type == 'code']
     digest.update(json.dumps(cells, sort_keys=True).encode())
-    others = {f'{backend}.py' for fw, (_, backend) in FRAMEWORKS.items() if fw != framework}
-    for path in sorted((ROOT / 'd2lshim').glob('*.py')):
-        if path.name not in others:
-            digest.update(path.name.encode() + path.read_bytes())
+    for path in helper_modules(FRAMEWORKS[framework][1]):
+        digest.update(path.name.encode() + path.read_bytes())
     digest.update(LOCK_FILE.read_bytes())
     return digest.hexdigest()
 

@@ -148,6 +148,7 @@ def test_lesson_tabs_have_every_framework_and_their_outputs(visit, path):
             outputs: [...set.querySelectorAll(':scope > div.sd-tab-content')]
                 .map(c => c.querySelectorAll('.cell_output').length)}))''')
     assert len(tab_sets) >= 8
+    assert page.locator('button.copybtn').count() >= len(tab_sets)  # copy buttons on code
     for tab_set in tab_sets:
         assert tab_set['labels'] == LABELS
         if any(tab_set['outputs']):

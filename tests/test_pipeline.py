@@ -5,7 +5,8 @@ from docutils import nodes
 
 from bookbuild import FRAMEWORKS, ROOT
 from bookbuild.execute import stale_notebooks
-from bookbuild.lessons import inputs_hash, lesson_sources, notebook_path, read_source, split
+from bookbuild.lessons import (helper_modules, inputs_hash, lesson_sources, notebook_path,
+                               read_source, split)
 from bookbuild.merge import merge
 from bookbuild.sphinx_ext import _tab_set
 
@@ -53,6 +54,13 @@ def test_hash_changes_only_for_the_framework_whose_cells_changed(source_nb):
     assert [fw for fw in FRAMEWORKS if before[fw] != after[fw]] == ['tensorflow']
     source_nb.cells[0].source = '# Another title'  # prose cannot change outputs
     assert {fw: inputs_hash(split(source_nb, fw), fw) for fw in FRAMEWORKS} == after
+
+
+def test_hash_covers_the_helper_modules_a_backend_runs():
+    # data.py feeds the MNIST lesson; the other backends and tools like metrics.py do not
+    for framework, (_, backend) in FRAMEWORKS.items():
+        assert [p.name for p in helper_modules(backend)] == \
+            ['__init__.py', 'common.py', 'data.py', f'{backend}.py'], framework
 
 
 def test_prose_edits_keep_outputs_and_code_edits_do_not(source_nb, tmp_path, monkeypatch):

@@ -1,0 +1,77 @@
+"""Sample-quality metrics on cases whose answer is known."""
+import math
+
+import numpy as np
+import pytest
+
+from d2lshim import metrics
+
+
+def test_parzen_of_gaussian_samples_matches_the_closed_form():
+    # A Parzen window of width s on samples from N(0, I) estimates N(0, (1 + s^2) I), so
+    # the expected log-likelihood of N(0, I) data is known exactly.
+    rng = np.random.default_rng(0)
+    samples, data, sigma, d = rng.normal(size=(20000, 2)), rng.normal(size=(5000, 2)), 0.3, 2
+    got = metrics.parzen_log_likelihoods(samples, data, [sigma])[0].mean()
+    variance = 1 + sigma ** 2
+    expected = -d / 2 * math.log(2 * math.pi * variance) - d / 2 / variance
+    assert got == pytest.approx(expected, abs=0.02)
+
+
+def test_parzen_picks_sigma_on_validation_and_real_data_scores_near_the_ceiling():
+    train = metrics.mnist_unit_images(train=True)
+    real = metrics.parzen(train[:10000])
+    assert 230 < real['mean'] < 250 and real['sem'] < 3  # literature: about 240 for real data
+    assert real['sigma'] in metrics.SIGMAS
+    noise = metrics.parzen(np.random.default_rng(0).uniform(size=(10000, 784)))
+    assert noise['mean'] < -500 and noise['sigma'] in metrics.SIGMAS
+
+
+def test_frechet_distance_is_zero_for_one_set_and_grows_with_noise():
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(5000, 16)) @ rng.normal(size=(16, 16))
+    assert metrics.frechet_distance(features, features) == pytest.approx(0, abs=1e-6)
+    distances = [metrics.frechet_distance(features, features + rng.normal(size=features.shape) * s)
+                 for s in (0.1, 0.5, 1.0)]
+    assert 0 < distances[0] < distances[1] < distances[2]
+    shifted = metrics.frechet_distance(features, features + 3.0)
+    assert shifted == pytest.approx(16 * 9, rel=1e-6)  # only the means differ
+
+
+def test_classifier_score_and_coverage_see_mode_collapse():
+    one_class = np.tile(np.eye(10)[3], (1000, 1))
+    histogram, covered = metrics.class_coverage(one_class)
+    assert covered == 1 and histogram[3] == 1000
+    assert metrics.classifier_score(one_class) == pytest.approx(1.0)
+    every_class = np.eye(10)[np.arange(1000) % 10]
+    assert metrics.class_coverage(every_class)[1] == 10
+    assert metrics.classifier_score(every_class) == pytest.approx(10.0, rel=1e-6)
+
+
+def test_nearest_distance_is_zero_for_copies_of_the_reference():
+    rng = np.random.default_rng(0)
+    reference = rng.uniform(size=(300, 784)).astype(np.float32)
+    assert (metrics.nearest_distances(reference[:50], reference) == 0).all()
+    assert (metrics.nearest_distances(reference[:50] + 0.1, reference) > 2).all()
+
+
+@pytest.mark.parametrize('bad, message', [
+    (np.zeros((5, 27, 28)), r'shape \(n, 28, 28\) or \(n, 784\); got \(5, 27, 28\)'),
+    (np.full((5, 784), np.nan), 'NaN'),
+    (np.full((5, 784), 255.0), r'\[0, 1\] or \[-1, 1\]; got \[255, 255\]'),
+])
+def test_bad_samples_get_a_clear_error(bad, message):
+    with pytest.raises(ValueError, match=message):
+        metrics.as_unit_images(bad)
+
+
+def test_tanh_range_samples_are_rescaled():
+    images = metrics.as_unit_images(np.array([[-1.0, 0.0, 1.0] * 261 + [0.0]]))
+    assert images.min() == 0 and images.max() == 1 and images[0, 1] == 0.5
+
+
+def test_command_rejects_too_few_samples(tmp_path, capsys):
+    path = tmp_path / 'few.npy'
+    np.save(path, np.zeros((100, 28, 28), dtype=np.float32))
+    assert metrics.main([str(path)]) == 2
+    assert 'needs 10,000 samples; got 100' in capsys.readouterr().err
