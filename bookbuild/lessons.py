@@ -65,30 +65,48 @@ def split(source_nb, framework):
     return nb
 
 
-def helper_modules(backend):
-    """The d2lshim files a backend runs: itself, the package and what it imports from it."""
+def _imported_helpers(code):
+    """Names of d2lshim modules that `code` imports (`from d2lshim import x`, `d2lshim.x`)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:  # IPython magics; our lessons have none
+        return []
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or '').startswith('d2lshim'):
+            names += [node.module.split('.', 1)[1]] if '.' in node.module else \
+                [alias.name for alias in node.names]
+        elif isinstance(node, ast.Import):
+            names += [a.name.split('.', 1)[1] for a in node.names if a.name.startswith('d2lshim.')]
+    return names
+
+
+def helper_modules(backend, code=()):
+    """The d2lshim files a notebook runs: the package, its backend, the modules that the
+    notebook's `code` cells import, and everything those import from d2lshim."""
     package = ROOT / 'd2lshim'
-    found, todo = {package / '__init__.py'}, [package / f'{backend}.py']
+    found = {package / '__init__.py'}
+    todo = [package / f'{backend}.py'] + [package / f'{name}.py' for cell in code
+                                          for name in _imported_helpers(cell)]
     while todo:
         path = todo.pop()
+        if path in found or not path.exists():
+            continue
         found.add(path)
-        for node in ast.walk(ast.parse(path.read_text(encoding='utf-8'))):
-            if isinstance(node, ast.ImportFrom) and (node.module or '').startswith('d2lshim'):
-                names = [node.module.split('.', 1)[1]] if '.' in node.module else \
-                    [alias.name for alias in node.names]
-                todo += [package / f'{name}.py' for name in names
-                         if (package / f'{name}.py').exists() and package / f'{name}.py' not in found]
+        todo += [package / f'{name}.py' for name in _imported_helpers(path.read_text('utf-8'))]
     return sorted(found)
 
 
 def inputs_hash(split_nb, framework):
     """A hash of everything that can change the outputs of a split notebook: its code cells
-    (prose cannot), the helper modules its backend imports, and the lock file."""
+    (prose cannot), the helper modules it runs, and the lock file. Data files a helper
+    reads are pinned by a checksum in that helper's source (see d2lshim/classifier.py)."""
     digest = hashlib.sha256()
     cells = [[c.source, c.metadata.get('tags', [])] for c in split_nb.cells
              if c.cell_type == 'code']
     digest.update(json.dumps(cells, sort_keys=True).encode())
-    for path in helper_modules(FRAMEWORKS[framework][1]):
+    code = [c.source for c in split_nb.cells if c.cell_type == 'code']
+    for path in helper_modules(FRAMEWORKS[framework][1], code):
         digest.update(path.name.encode() + path.read_bytes())
     digest.update(LOCK_FILE.read_bytes())
     return digest.hexdigest()

@@ -8,11 +8,13 @@ log-likelihood of 1,000 validation images (train[50000:51000]), reported as the 
 log-likelihood of the 10,000 test images with its standard error. Pixels are in [0, 1].
 """
 import argparse
+import functools
 import math
 import sys
 
 import numpy as np
 
+from d2lshim import classifier
 from d2lshim.data import load_mnist
 
 SIGMAS = np.logspace(-1, 0, 10)
@@ -102,7 +104,8 @@ def frechet_distance(features_a, features_b):
     root_a = (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
     middle = np.linalg.eigvalsh(root_a @ cov_b @ root_a)
     trace_root = np.sqrt(np.clip(middle, 0, None)).sum()
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_root)
+    distance = ((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_root
+    return max(float(distance), 0.0)  # a set against itself can round to -1e-12
 
 
 def classifier_score(probabilities):
@@ -131,6 +134,45 @@ def nearest_distances(samples, reference):
     return np.linalg.norm(samples.astype(np.float64) - reference[nearest], axis=1)
 
 
+def evaluate(samples, parzen_protocol=True, neighbours=1000):
+    """Every metric for `samples` (any accepted layout): a dict with the Parzen result
+    (None when skipped), the Fréchet distance of classifier features to the test set, the
+    classifier score, the class histogram, the classes covered, and the mean distance from
+    the first `neighbours` samples to their nearest training image."""
+    samples = as_unit_images(samples)
+    test_features, _ = _test_set_features()
+    features, probabilities = classifier.predict(samples)
+    histogram, covered = class_coverage(probabilities)
+    return {
+        'parzen': parzen(samples) if parzen_protocol else None,
+        'frechet': frechet_distance(features, test_features),
+        'score': classifier_score(probabilities),
+        'histogram': histogram, 'covered': covered,
+        'nearest_train': float(nearest_distances(samples[:neighbours],
+                                                 mnist_unit_images(train=True)).mean()),
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def _test_set_features():
+    return classifier.predict(mnist_unit_images(train=False))
+
+
+def report(result):
+    """The lines `python -m d2lshim.metrics` prints for one result of `evaluate`."""
+    lines = []
+    if result['parzen'] is not None:
+        p = result['parzen']
+        lines.append(f'Parzen log-likelihood (test set): {p["mean"]:.1f} ± {p["sem"]:.1f} '
+                     f'(sigma {p["sigma"]:.3f})')
+    lines += [f'Fréchet distance to the test set (classifier features): {result["frechet"]:.2f}',
+              f'classifier score (at most 10): {result["score"]:.2f}',
+              f'classes covered (at least 1 % of samples): {result["covered"]} of 10',
+              f'class histogram: {result["histogram"].tolist()}',
+              f'mean distance to the nearest training image: {result["nearest_train"]:.2f}']
+    return lines
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m d2lshim.metrics',
                                      description=__doc__.split('\n\n')[0])
@@ -139,15 +181,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         samples = as_unit_images(np.load(args.samples, allow_pickle=False), args.samples)
-        result = parzen(samples)
+        if len(samples) < PROTOCOL_SAMPLES:
+            raise ValueError(f'the Parzen protocol needs {PROTOCOL_SAMPLES:,} samples; got '
+                             f'{len(samples):,}')
+        result = evaluate(samples)
     except (ValueError, OSError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
-    print(f'Parzen log-likelihood: {result["mean"]:.1f} ± {result["sem"]:.1f} '
-          f'(sigma {result["sigma"]:.3f})')
-    train = mnist_unit_images(train=True)
-    print(f'nearest training image, mean distance: '
-          f'{nearest_distances(samples[:1000], train).mean():.2f}')
+    print('\n'.join(report(result)))
     return 0
 
 

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from d2lshim import metrics
+from d2lshim import classifier, metrics
 
 
 def test_parzen_of_gaussian_samples_matches_the_closed_form():
@@ -75,3 +75,30 @@ def test_command_rejects_too_few_samples(tmp_path, capsys):
     np.save(path, np.zeros((100, 28, 28), dtype=np.float32))
     assert metrics.main([str(path)]) == 2
     assert 'needs 10,000 samples; got 100' in capsys.readouterr().err
+
+
+def test_classifier_is_at_least_99_percent_accurate():
+    labels = metrics.load_mnist(train=False)[1]
+    _, probabilities = classifier.predict(metrics.mnist_unit_images(train=False))
+    assert (probabilities.argmax(1) == labels).mean() >= 0.99
+
+
+def test_real_images_score_at_the_ceiling_and_one_digit_covers_one_class():
+    train_images, train_labels = metrics.mnist_unit_images(train=True), metrics.load_mnist(True)[1]
+    real = metrics.evaluate(train_images[:10000], parzen_protocol=False, neighbours=200)
+    assert real['covered'] == 10 and real['score'] > 9
+    assert real['nearest_train'] == 0  # copies are caught
+    ones = metrics.evaluate(train_images[train_labels == 1][:3000], parzen_protocol=False,
+                            neighbours=10)
+    assert ones['covered'] == 1 and ones['score'] < 1.5
+    assert ones['frechet'] > 10 * real['frechet']  # finite samples keep real data above 0
+
+
+def test_corrupt_classifier_weights_are_refused(tmp_path, monkeypatch):
+    copy = tmp_path / 'mnist_classifier.npz'
+    raw = bytearray(classifier.WEIGHTS.read_bytes())
+    raw[-100] ^= 0xFF
+    copy.write_bytes(bytes(raw))
+    monkeypatch.setattr(classifier, 'WEIGHTS', copy)
+    with pytest.raises(ValueError, match='expected ' + classifier.WEIGHTS_SHA256):
+        classifier.load_weights()

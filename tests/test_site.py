@@ -19,7 +19,7 @@ def page(site, name):
 def test_every_page_of_the_toc_is_rendered(site):
     for name in ['index.html', 'intro.html', 'chapters/gan_fundamentals.html',
                  'chapters/gaussian_gan.html', 'chapters/mnist_gan.html',
-                 'chapters/bibliography.html']:
+                 'chapters/evaluating_gans.html', 'chapters/bibliography.html']:
         assert (site / name).exists(), name
     fundamentals = page(site, 'chapters/gan_fundamentals.html')
     assert 'Goodfellow' in page(site, 'chapters/bibliography.html').get_text()
