@@ -1,6 +1,6 @@
 """The MNIST classifier behind the sample-quality metrics, and the command that trains it.
 
-    python -m d2lshim.classifier      # retrain (PyTorch, deterministic, about 4 minutes)
+    python -m d2lshim.classifier      # retrain (PyTorch, deterministic, about 90 s)
 
 A small CNN: conv 3x3 (32) - ReLU - max-pool 2, conv 3x3 (64) - ReLU - max-pool 2,
 dense 128 - ReLU, dense 10. Its weights ship next to this file (mnist_classifier.npz);
@@ -59,7 +59,7 @@ def _stored_weights():
 def load_weights():
     if not WEIGHTS.exists():
         raise FileNotFoundError(f'{WEIGHTS} is missing: run `python -m d2lshim.classifier` '
-                                'to train the classifier (about 4 minutes)')
+                                'to train the classifier (about 90 s)')
     actual = hashlib.sha256(WEIGHTS.read_bytes()).hexdigest()
     if actual != WEIGHTS_SHA256:
         raise ValueError(f'{WEIGHTS} has sha256 {actual}, expected {WEIGHTS_SHA256}: it is '
