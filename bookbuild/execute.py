@@ -25,6 +25,10 @@ KERNEL_ENV = {
     'D2LSHIM_ARTIFACTS': str(ROOT / '_build' / 'artifacts'),
 }
 CELL_TIMEOUT = 1800
+# One file per lesson and framework executed on this machine, holding the inputs hash of
+# that run: a lesson that reads another's files (front matter `needs: [mnist_gan]`) runs
+# that one first unless its files come from a run of its current code.
+RUNS = ROOT / '_build' / 'artifacts' / '.runs'
 
 
 class BuildError(Exception):
@@ -43,6 +47,25 @@ def kernel_environment():
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def label(source, framework):
+    return f'{source.relative_to(ROOT)} [{framework}]'
+
+
+def run_stamp(source, framework):
+    return RUNS / f'{source.stem}.{framework}'
+
+
+def needed_lessons(source_nb, source):
+    """The lessons whose files `source` reads, from its front matter (`needs:`)."""
+    needs = source_nb.metadata.get('needs', [])
+    paths = [source.parent / f'{name}.md' for name in needs]
+    missing = [p.name for p in paths if not p.exists()]
+    if missing:
+        raise BuildError(f'{source.name} needs {", ".join(missing)}, which does not exist; '
+                         'fix the `needs:` list in its front matter')
+    return paths
 
 
 def execute(nb, workdir, label):
@@ -105,23 +128,48 @@ def reuse_outputs(nb, committed):
     return nb
 
 
+def execute_recorded(source, framework, nb, digest, log):
+    """Execute `nb` in its notebook folder, log it and stamp the run (see RUNS)."""
+    path = notebook_path(source, framework)
+    started = time.perf_counter()
+    log(f'executing {label(source, framework)} ...')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    execute(nb, path.parent, label(source, framework))
+    stamp = run_stamp(source, framework)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(digest)
+    log(f'  done in {time.perf_counter() - started:.1f} s')
+
+
+def run_needed_lessons(source, framework, log):
+    """Execute the lessons `source` reads from, unless their files come from their current
+    code; return how many ran. Their committed notebooks are left alone: same code, same
+    outputs."""
+    ran = 0
+    for needed in needed_lessons(read_source(source), source):
+        nb = split(read_source(needed), framework)
+        digest = inputs_hash(nb, framework)
+        stamp = run_stamp(needed, framework)
+        if not stamp.exists() or stamp.read_text() != digest:
+            log(f'{source.name} reads the files of {needed.name}; running that first')
+            execute_recorded(needed, framework, nb, digest, log)
+            ran += 1
+    return ran
+
+
 def execute_stale(log=print):
     """Bring every stale notebook up to date, executing only those whose code changed;
     return how many were executed."""
     executed = 0
     for source, framework, nb, digest, committed in stale_notebooks():
         path = notebook_path(source, framework)
-        label = f'{source.relative_to(ROOT)} [{framework}]'
-        started = time.perf_counter()
         if committed is not None:
-            log(f'prose changed, outputs kept: {label}')
+            log(f'prose changed, outputs kept: {label(source, framework)}')
             reuse_outputs(nb, committed)
         else:
-            log(f'executing {label} ...')
-            path.parent.mkdir(parents=True, exist_ok=True)
-            execute(nb, path.parent, label)
+            executed += run_needed_lessons(source, framework, log)
+            execute_recorded(source, framework, nb, digest, log)
             executed += 1
-            log(f'  done in {time.perf_counter() - started:.1f} s -> {path.relative_to(ROOT)}')
         nb.metadata['d2lbook'] = {'source': str(source.relative_to(ROOT)),
                                   'framework': framework, 'inputs_hash': digest}
         write_atomically(nb, path)

@@ -9,16 +9,27 @@ import os
 
 import jupytext
 import nbformat
+import yaml
 
 from bookbuild import CHAPTERS, FRAMEWORKS, NOTEBOOKS, ROOT
 
 LOCK_FILE = ROOT / 'constraints.txt'
 
 
+def book_order():
+    """Chapter names (file stems) -> their position in _toc.yml."""
+    toc = yaml.safe_load((ROOT / '_toc.yml').read_text(encoding='utf-8'))
+    files = [c['file'] for part in toc.get('parts', []) for c in part.get('chapters', [])]
+    return {name.rsplit('/', 1)[-1]: i for i, name in enumerate(files)}
+
+
 def lesson_sources():
-    """The chapter sources that hold code (jupytext front matter), sorted by name."""
-    return sorted(p for p in CHAPTERS.glob('*.md')
-                  if p.read_text(encoding='utf-8').startswith('---\njupytext:'))
+    """The chapter sources that hold code (jupytext front matter), in book order: a later
+    lesson may read what an earlier one wrote (evaluation reads the MNIST samples)."""
+    order = book_order()
+    return sorted((p for p in CHAPTERS.glob('*.md')
+                   if p.read_text(encoding='utf-8').startswith('---\njupytext:')),
+                  key=lambda p: (order.get(p.stem, len(order)), p.name))
 
 
 def read_source(path):

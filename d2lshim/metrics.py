@@ -44,6 +44,19 @@ def as_unit_images(samples, name='samples'):
                      '(divide 0..255 images by 255)')
 
 
+def load_samples(path):
+    """Images saved with np.save at `path`, checked and scaled by `as_unit_images`."""
+    try:
+        samples = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'no samples at {path}: run the generator that writes them '
+                                '(for the book\'s GANs, the MNIST lesson for this framework) '
+                                'or pass another .npy file') from None
+    except (ValueError, OSError) as error:
+        raise ValueError(f'{path} is not a readable .npy array ({error})') from None
+    return as_unit_images(samples, str(path))
+
+
 def mnist_unit_images(train):
     images, _ = load_mnist(train)
     return images.reshape(len(images), 784).astype(np.float32) / 255
@@ -180,7 +193,7 @@ def main(argv=None):
                                         '[0, 1] or [-1, 1], n >= 10,000')
     args = parser.parse_args(argv)
     try:
-        samples = as_unit_images(np.load(args.samples, allow_pickle=False), args.samples)
+        samples = load_samples(args.samples)
         if len(samples) < PROTOCOL_SAMPLES:
             raise ValueError(f'the Parzen protocol needs {PROTOCOL_SAMPLES:,} samples; got '
                              f'{len(samples):,}')

@@ -45,7 +45,8 @@ def numpy(x):
 
 def load_array(arrays, batch_size, is_train=True):
     """Minibatches of `arrays` as tuples; see `d2lshim.common.BatchLoader`."""
-    arrays = tuple(torch.as_tensor(a) for a in arrays) if isinstance(arrays, (tuple, list)) else arrays
+    if isinstance(arrays, (tuple, list)):  # anything else gets BatchLoader's error
+        arrays = tuple(torch.as_tensor(a) for a in arrays)
     return BatchLoader(arrays, batch_size, is_train,
                        permutation=torch.randperm, take=lambda a, rows: a[rows])
 
@@ -53,7 +54,8 @@ def load_array(arrays, batch_size, is_train=True):
 def load_data_mnist(batch_size, train=True):
     """MNIST minibatches (images, labels); see `d2lshim.data.mnist_arrays`."""
     pixels, labels = data.mnist_arrays(train)
-    return load_array((torch.as_tensor(pixels), torch.as_tensor(labels, dtype=torch.int64)), batch_size, is_train=train)
+    arrays = (torch.as_tensor(pixels), torch.as_tensor(labels, dtype=torch.int64))
+    return load_array(arrays, batch_size, is_train=train)
 
 
 def artifact_dir(lesson):

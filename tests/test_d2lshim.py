@@ -86,9 +86,14 @@ def test_load_array_rejects_bad_input(d2l, arrays, batch_size, message):
 def test_set_seed_makes_normal_repeat(d2l):
     d2l.set_seed(7)
     first = d2l.numpy(d2l.normal(1.0, 2.0, (500,)))
+    second = d2l.numpy(d2l.normal(1.0, 2.0, (500,)))
     d2l.set_seed(7)
     np.testing.assert_array_equal(d2l.numpy(d2l.normal(1.0, 2.0, (500,))), first)
+    np.testing.assert_array_equal(d2l.numpy(d2l.normal(1.0, 2.0, (500,))), second)
     assert first.shape == (500,) and abs(first.mean() - 1.0) < 0.3 and abs(first.std() - 2.0) < 0.3
+    assert not np.array_equal(first, second)  # every call is a new draw
+    d2l.set_seed(8)
+    assert not np.array_equal(d2l.numpy(d2l.normal(1.0, 2.0, (500,))), first)
 
 
 def test_tensor_matmul_transpose_numpy(d2l):

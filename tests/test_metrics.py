@@ -77,6 +77,19 @@ def test_command_rejects_too_few_samples(tmp_path, capsys):
     assert 'needs 10,000 samples; got 100' in capsys.readouterr().err
 
 
+def test_command_explains_missing_and_unreadable_files(tmp_path, capsys):
+    assert metrics.main([str(tmp_path / 'absent.npy')]) == 2
+    assert 'no samples at' in capsys.readouterr().err
+    garbage = tmp_path / 'garbage.npy'
+    garbage.write_bytes(b'not an array')
+    assert metrics.main([str(garbage)]) == 2
+    assert 'is not a readable .npy array' in capsys.readouterr().err
+    pickled = tmp_path / 'objects.npy'
+    np.save(pickled, np.array([{'a': 1}], dtype=object))
+    assert metrics.main([str(pickled)]) == 2
+    assert 'is not a readable .npy array' in capsys.readouterr().err
+
+
 def test_classifier_is_at_least_99_percent_accurate():
     labels = metrics.load_mnist(train=False)[1]
     _, probabilities = classifier.predict(metrics.mnist_unit_images(train=False))

@@ -70,6 +70,7 @@ def test_prose_edits_keep_outputs_and_code_edits_do_not(source_nb, tmp_path, mon
     monkeypatch.setattr(ex, 'read_source', lambda path: source_nb)
     monkeypatch.setattr(ex, 'notebook_path', lambda s, fw: tmp_path / fw / 'lesson.ipynb')
     monkeypatch.setattr(ex, 'ROOT', tmp_path)
+    monkeypatch.setattr(ex, 'RUNS', tmp_path / 'runs')
     runs = []
 
     def fake_execute(nb, workdir, label):
@@ -89,6 +90,53 @@ def test_prose_edits_keep_outputs_and_code_edits_do_not(source_nb, tmp_path, mon
         assert [o.text for c in nb.cells if c.source == 'print(x)' for o in c.outputs] == ['1\n']
     source_nb.cells[2].source = 'import tensorflow as tf'
     assert ex.execute_stale(log=lambda *a: None) == 1 and ex.stale_notebooks() == []
+
+
+def test_a_lesson_runs_the_lessons_it_reads_from_first(source_nb, tmp_path, monkeypatch):
+    from bookbuild import execute as ex
+    writer, reader = tmp_path / 'writer.md', tmp_path / 'reader.md'
+    reader_nb = nbformat.from_dict(source_nb)
+    reader_nb.metadata['needs'] = ['writer']
+    sources = {writer: source_nb, reader: reader_nb}
+    for path in sources:
+        path.touch()
+    monkeypatch.setattr(ex, 'lesson_sources', lambda: list(sources))
+    monkeypatch.setattr(ex, 'read_source', lambda path: sources[path])
+    monkeypatch.setattr(ex, 'notebook_path', lambda s, fw: tmp_path / fw / f'{s.stem}.ipynb')
+    monkeypatch.setattr(ex, 'ROOT', tmp_path)
+    monkeypatch.setattr(ex, 'RUNS', tmp_path / 'runs')
+    runs = []
+    monkeypatch.setattr(ex, 'execute', lambda nb, workdir, label: runs.append(label))
+    quiet = {'log': lambda *a: None}
+
+    assert ex.execute_stale(**quiet) == 6  # the writer ran first, so nothing runs twice
+    assert runs[:3] == [f'writer.md [{fw}]' for fw in FRAMEWORKS]
+    committed_writer = (tmp_path / 'pytorch' / 'writer.ipynb').read_bytes()
+
+    # A fresh clone: committed notebooks up to date, but no lesson has run on this machine.
+    for stamp in (tmp_path / 'runs').iterdir():
+        stamp.unlink()
+    runs.clear()
+    reader_nb.cells[1].source = 'import torch as pt'
+    assert ex.execute_stale(**quiet) == 2
+    assert runs == ['writer.md [pytorch]', 'reader.md [pytorch]']
+    assert (tmp_path / 'pytorch' / 'writer.ipynb').read_bytes() == committed_writer
+
+    runs.clear()  # the writer's files now come from its current code
+    reader_nb.cells[1].source = 'import torch'
+    assert ex.execute_stale(**quiet) == 1 and runs == ['reader.md [pytorch]']
+
+    reader_nb.metadata['needs'] = ['nowhere']
+    reader_nb.cells[1].source = 'import torch as pt'
+    with pytest.raises(ex.BuildError, match='reader.md needs nowhere.md, which does not exist'):
+        ex.execute_stale(**quiet)
+
+
+def test_lessons_execute_in_book_order():
+    chapters = [p.stem for p in lesson_sources()]
+    toc = (ROOT / '_toc.yml').read_text()
+    assert chapters == sorted(chapters, key=lambda name: toc.index(f'chapters/{name}'))
+    assert chapters.index('mnist_gan') < chapters.index('evaluating_gans')
 
 
 def executed(source_nb, framework):
