@@ -121,7 +121,9 @@ def stale_notebooks():
 
 
 def reuse_outputs(nb, committed):
-    """Give nb's code cells the outputs of the committed ones: same code, in the same order."""
+    """Give nb the outputs of the committed notebook's code cells (same code, same order)
+    and the kernel's metadata (language_info) recorded when it was executed."""
+    nb.metadata = committed.metadata
     old = [c for c in committed.cells if c.cell_type == 'code']
     for cell, done in zip([c for c in nb.cells if c.cell_type == 'code'], old):
         cell.outputs, cell.execution_count = done.outputs, done.execution_count

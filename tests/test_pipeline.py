@@ -75,6 +75,7 @@ def test_prose_edits_keep_outputs_and_code_edits_do_not(source_nb, tmp_path, mon
 
     def fake_execute(nb, workdir, label):
         runs.append(label)
+        nb.metadata['language_info'] = {'name': 'python', 'version': '3.11.7'}
         for cell in nb.cells:
             if cell.cell_type == 'code':
                 cell.outputs = [nbformat.v4.new_output('stream', name='stdout', text='1\n')]
@@ -87,6 +88,7 @@ def test_prose_edits_keep_outputs_and_code_edits_do_not(source_nb, tmp_path, mon
     for fw in FRAMEWORKS:
         nb = nbformat.read(tmp_path / fw / 'lesson.ipynb', as_version=4)
         assert nb.cells[0].source == '# A better title'
+        assert nb.metadata.language_info.version == '3.11.7'  # the kernel's, kept
         assert [o.text for c in nb.cells if c.source == 'print(x)' for o in c.outputs] == ['1\n']
     source_nb.cells[2].source = 'import tensorflow as tf'
     assert ex.execute_stale(log=lambda *a: None) == 1 and ex.stale_notebooks() == []
