@@ -1,7 +1,7 @@
 """Training throughput of the MNIST GAN lesson, every framework side by side with a plain
 PyTorch reference loop and with this machine's matmul peak.
 
-    .venv/bin/python bench/mnist.py [--steps 100] [--repeats 3]
+    .venv/bin/python bench/mnist.py [--steps 100] [--repeats 3] [--compare-profile]
 
 Each framework runs the lesson's own code (networks, update_D, update_G, loss, optimizers,
 d2lshim loader and noise) on MNIST. The reference is a plain PyTorch loop written like the
@@ -11,14 +11,18 @@ Examples/sec is the median over repeats of `--steps` training steps, after a war
 GFLOP/s counts the multiply-adds of the dense layers that each loop actually computes.
 """
 import argparse
+import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 
 import torch
 
 from bookbuild import CHAPTERS, FRAMEWORKS
 from bookbuild.lessons import lesson_namespace
+from bookbuild.numerics import NUMERICS_PROFILE
 
 LESSON = CHAPTERS / 'mnist_gan.md'
 LESSON_G = [100, 256, 512, 1024, 784]
@@ -134,11 +138,8 @@ def throughput(run, steps, repeats):
     return statistics.median(rates)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--steps', type=int, default=100)
-    parser.add_argument('--repeats', type=int, default=3)
-    args = parser.parse_args()
+def measure(args):
+    """(matmul peak GFLOP/s, lesson batch size, [(loop, examples/s, FLOPs per example)])."""
     namespaces = {fw: lesson_namespace(LESSON, fw, stop_before='train(') for fw in FRAMEWORKS}
     # Importing MXNet in the same process leaves PyTorch with one thread; a lesson notebook
     # runs alone and gets them all, so measure it that way.
@@ -156,9 +157,46 @@ def main():
                      throughput(lesson_steps(ns), args.steps, args.repeats),
                      step_flops(LESSON_G, LESSON_D, framework == 'mxnet')))
     peak = max(peak, matmul_peak())  # measured before and after, under the same load
+    return peak, ns['batch_size'], rows
+
+
+def compare_profile(args):
+    """Measure in two fresh processes, without and with the numerics profile."""
+    options = ['--steps', str(args.steps), '--repeats', str(args.repeats), '--json']
+    plain = {k: v for k, v in os.environ.items() if k not in NUMERICS_PROFILE}
+    measured = {}
+    for name, env in [('default', plain), ('profile', {**plain, **NUMERICS_PROFILE})]:
+        done = subprocess.run([sys.executable, __file__, *options], env=env, check=True,
+                              capture_output=True, text=True)
+        measured[name] = json.loads(done.stdout.splitlines()[-1])
+    print(f'MNIST GAN examples/s, {args.steps} steps x {args.repeats} repeats (median), '
+          f'without and with the numerics profile (python -m bookbuild profile)')
+    print(f'{"loop":26s} {"default":>9s} {"profile":>9s} {"ratio":>6s}')
+    for (name, fast, _), (_, slow, _) in zip(measured['default']['rows'],
+                                             measured['profile']['rows']):
+        print(f'{name:26s} {fast:9.0f} {slow:9.0f} {slow / fast:6.2f}')
+    print(f'{"matmul peak, GFLOP/s":26s} {measured["default"]["peak"]:9.0f} '
+          f'{measured["profile"]["peak"]:9.0f} '
+          f'{measured["profile"]["peak"] / measured["default"]["peak"]:6.2f}')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--steps', type=int, default=100)
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--compare-profile', action='store_true',
+                        help='measure without and with the numerics profile, side by side')
+    parser.add_argument('--json', action='store_true', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.compare_profile:
+        return compare_profile(args)
+    peak, batch_size, rows = measure(args)
+    if args.json:
+        print(json.dumps({'peak': peak, 'rows': rows}))
+        return
     reference = rows[0][1]
     best = max(rate for _, rate, _ in rows[1:])
-    print(f'MNIST GAN, lesson batch {namespaces["pytorch"]["batch_size"]}, {args.steps} steps '
+    print(f'MNIST GAN, lesson batch {batch_size}, {args.steps} steps '
           f'x {args.repeats} repeats (median); matmul peak {peak:.0f} GFLOP/s '
           f'({torch.get_num_threads()} threads, 2048x2048 float32)')
     print(f'{"loop":26s} {"examples/s":>10s} {"vs ref":>7s} {"vs best":>8s} '

@@ -3,6 +3,7 @@
     python -m bookbuild notebooks   # split + execute what changed -> notebooks/<framework>/
     python -m bookbuild book        # ... then merge and render the site -> _build/html/
     python -m bookbuild check       # fail if a committed notebook is stale
+    python -m bookbuild profile     # the numerics profile of checked runs, as shell exports
 
 A framework is a cell tag, a tab label and a d2lshim backend; adding one here (and a
 backend module in d2lshim) is all the pipeline needs.

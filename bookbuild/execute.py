@@ -3,7 +3,6 @@
 A committed notebook records the hash of its inputs (`inputs_hash`); it is executed again
 only when that hash changes, so editing one TensorFlow cell re-runs only TensorFlow.
 """
-import contextlib
 import os
 import subprocess
 import time
@@ -13,9 +12,11 @@ from nbclient import NotebookClient
 
 from bookbuild import FRAMEWORKS, ROOT
 from bookbuild.lessons import inputs_hash, lesson_sources, notebook_path, read_source, split
+from bookbuild.numerics import NUMERICS_PROFILE, EmulatedKernelManager
 
 # The environment every kernel gets, in the book build and in nbval (tests/conftest.py).
 KERNEL_ENV = {
+    **NUMERICS_PROFILE,
     'D2LSHIM_BATCH': '1',  # Animator leaves one final figure instead of redrawing
     'TF_CPP_MIN_LOG_LEVEL': '2',  # keep TensorFlow's start-up notices out of the pages
     'TF_ENABLE_ONEDNN_OPTS': '0',
@@ -35,18 +36,11 @@ class BuildError(Exception):
     pass
 
 
-@contextlib.contextmanager
-def kernel_environment():
-    saved = {k: os.environ.get(k) for k in KERNEL_ENV}
-    os.environ.update(KERNEL_ENV)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def kernel_env(settings=KERNEL_ENV):
+    """This process's environment for a kernel, with `settings` in place of KERNEL_ENV."""
+    env = {k: v for k, v in os.environ.items() if k not in KERNEL_ENV}
+    env.update(settings)
+    return env
 
 
 def label(source, framework):
@@ -68,18 +62,21 @@ def needed_lessons(source_nb, source):
     return paths
 
 
-def execute(nb, workdir, label):
-    """Run `nb` top to bottom in a fresh python3 kernel; fail on any error or stderr."""
-    with kernel_environment():
-        client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name='python3',
-                                record_timing=False,
-                                resources={'metadata': {'path': str(workdir)}})
-        try:
-            # The kernel process's own stderr only carries its start-up notice about TCP;
-            # everything a cell prints arrives through the notebook's outputs.
-            client.execute(stderr=subprocess.DEVNULL)
-        except Exception as error:
-            raise BuildError(f'{label}: a cell failed:\n{error}') from None
+def execute(nb, workdir, label, emulated=False, settings=KERNEL_ENV):
+    """Run `nb` top to bottom in a fresh python3 kernel; fail on any error or stderr.
+    With `emulated`, the kernel runs on an emulated EMULATED_CPU; `settings` replace
+    KERNEL_ENV in its environment."""
+    manager = {'kernel_manager_class': EmulatedKernelManager} if emulated else {}
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name='python3',
+                            record_timing=False,
+                            resources={'metadata': {'path': str(workdir)}}, **manager)
+    try:
+        # The kernel process's own stderr only carries its start-up notice about TCP (and
+        # QEMU's about CPU features it does not emulate); everything a cell prints arrives
+        # through the notebook's outputs.
+        client.execute(stderr=subprocess.DEVNULL, env=kernel_env(settings))
+    except Exception as error:
+        raise BuildError(f'{label}: a cell failed:\n{error}') from None
     for cell in nb.cells:
         for output in cell.get('outputs', []):
             if output.get('name') == 'stderr':

@@ -12,6 +12,7 @@ import nbformat
 import yaml
 
 from bookbuild import CHAPTERS, FRAMEWORKS, NOTEBOOKS, ROOT
+from bookbuild.numerics import NUMERICS_PROFILE
 
 LOCK_FILE = ROOT / 'constraints.txt'
 
@@ -110,8 +111,9 @@ def helper_modules(backend, code=()):
 
 def inputs_hash(split_nb, framework):
     """A hash of everything that can change the outputs of a split notebook: its code cells
-    (prose cannot), the helper modules it runs, and the lock file. Data files a helper
-    reads are pinned by a checksum in that helper's source (see d2lshim/classifier.py)."""
+    (prose cannot), the helper modules it runs, the lock file and the numerics profile.
+    Data files a helper reads are pinned by a checksum in that helper's source (see
+    d2lshim/classifier.py)."""
     digest = hashlib.sha256()
     cells = [[c.source, c.metadata.get('tags', [])] for c in split_nb.cells
              if c.cell_type == 'code']
@@ -120,7 +122,26 @@ def inputs_hash(split_nb, framework):
     for path in helper_modules(FRAMEWORKS[framework][1], code):
         digest.update(path.name.encode() + path.read_bytes())
     digest.update(LOCK_FILE.read_bytes())
+    digest.update(json.dumps(NUMERICS_PROFILE, sort_keys=True).encode())
     return digest.hexdigest()
+
+
+def short_run(source, framework, parameters=None, stop_after=None):
+    """The split notebook of `source` with `parameters` set in a cell after the one tagged
+    `parameters` (as papermill does), ending with the first code cell that starts with
+    `stop_after` (or with the last cell)."""
+    nb = split(read_source(source), framework)
+    cells = []
+    for cell in nb.cells:
+        cells.append(cell)
+        if 'parameters' in cell.metadata.get('tags', []) and parameters:
+            cells.append(nbformat.v4.new_code_cell(
+                ''.join(f'{name} = {value!r}\n' for name, value in parameters.items()),
+                id='injected-parameters', metadata={'tags': ['injected-parameters']}))
+        if cell.cell_type == 'code' and stop_after and cell.source.startswith(stop_after):
+            break
+    nb.cells = cells
+    return nb
 
 
 def lesson_namespace(source, framework, stop_before, parameters=None):

@@ -110,6 +110,9 @@ class Animator:
                 ys.append(float(b))
         config = dict(self._config.get(panel, {}))
         legend = config.pop('legend', None)
+        for limits in ('xlim', 'ylim'):
+            if config.get(limits) is not None and config[limits][0] == config[limits][1]:
+                config[limits] = None  # e.g. xlim=[1, 1] for one epoch: matplotlib would warn
         ax = self.axes[panel]
         ax.cla()
         for (xs, ys), fmt in zip(curves, self.fmts):

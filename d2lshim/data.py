@@ -8,6 +8,7 @@ import functools
 import gzip
 import hashlib
 import importlib.util
+import numbers
 import os
 import struct
 import tempfile
@@ -153,9 +154,15 @@ def load_mnist(train=True):
     return images, labels
 
 
-def mnist_arrays(train=True):
+def mnist_arrays(train=True, num_examples=None):
     """Pixels as float32 (n, 784) scaled to [-1, 1] (the range of a tanh generator), and
-    labels as int64."""
+    labels as int64; only the first `num_examples` images when it is given."""
     images, labels = load_mnist(train)
+    if num_examples is not None:
+        if isinstance(num_examples, bool) or not isinstance(num_examples, numbers.Integral) \
+                or not 1 <= num_examples <= len(images):
+            raise ValueError(f'num_examples must be an integer from 1 to {len(images)} '
+                             f'(or None for all), got {num_examples!r}')
+        images, labels = images[:num_examples], labels[:num_examples]
     pixels = images.reshape(len(images), -1).astype(np.float32) / 127.5 - 1
     return pixels, labels.astype(np.int64)

@@ -71,9 +71,9 @@ def load_array(arrays, batch_size, is_train=True):
                        take=lambda a, rows: np.take(a, rows, axis=0))
 
 
-def load_data_mnist(batch_size, train=True):
+def load_data_mnist(batch_size, train=True, num_examples=None):
     """MNIST minibatches (images, labels); see `d2lshim.data.mnist_arrays`."""
-    pixels, labels = data.mnist_arrays(train)
+    pixels, labels = data.mnist_arrays(train, num_examples)
     arrays = (np.array(pixels), np.array(labels, dtype='int64'))
     return load_array(arrays, batch_size, is_train=train)
 

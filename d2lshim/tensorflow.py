@@ -70,9 +70,9 @@ def load_array(arrays, batch_size, is_train=True):
                        permutation=_permutation, take=tf.gather)
 
 
-def load_data_mnist(batch_size, train=True):
+def load_data_mnist(batch_size, train=True, num_examples=None):
     """MNIST minibatches (images, labels); see `d2lshim.data.mnist_arrays`."""
-    pixels, labels = data.mnist_arrays(train)
+    pixels, labels = data.mnist_arrays(train, num_examples)
     arrays = (tf.constant(pixels), tf.constant(labels, dtype=tf.int64))
     return load_array(arrays, batch_size, is_train=train)
 

@@ -51,9 +51,9 @@ def load_array(arrays, batch_size, is_train=True):
                        permutation=torch.randperm, take=lambda a, rows: a[rows])
 
 
-def load_data_mnist(batch_size, train=True):
+def load_data_mnist(batch_size, train=True, num_examples=None):
     """MNIST minibatches (images, labels); see `d2lshim.data.mnist_arrays`."""
-    pixels, labels = data.mnist_arrays(train)
+    pixels, labels = data.mnist_arrays(train, num_examples)
     arrays = (torch.as_tensor(pixels), torch.as_tensor(labels, dtype=torch.int64))
     return load_array(arrays, batch_size, is_train=train)
 

@@ -1,5 +1,6 @@
 """d2lshim: one API in every backend, clear errors, and the same loader semantics."""
 import inspect
+import warnings
 
 import numpy as np
 import pytest
@@ -145,6 +146,17 @@ def test_mnist_batches_have_one_structure_in_every_backend(d2l):
     assert d2l.numpy(labels)[:5].tolist() == [7, 2, 1, 0, 4]
 
 
+def test_mnist_subset_is_the_first_images_with_one_error_for_bad_sizes(d2l):
+    loader = d2l.load_data_mnist(100, train=False, num_examples=250)
+    assert len(loader) == 3
+    labels = np.concatenate([d2l.numpy(y) for _, y in loader])
+    assert labels[:5].tolist() == [7, 2, 1, 0, 4] and len(labels) == 250
+    for bad in (0, 10001, 2.5, True, '100'):
+        with pytest.raises(ValueError, match=rf'num_examples must be an integer from 1 to '
+                                             rf'10000 \(or None for all\), got {bad!r}'):
+            d2l.load_data_mnist(100, train=False, num_examples=bad)
+
+
 def test_artifact_dir_is_per_lesson_and_framework(d2l, monkeypatch, tmp_path):
     monkeypatch.setenv(common.ARTIFACTS_ENV, str(tmp_path))
     framework = {'torch': 'pytorch'}.get(d2l.__name__.rsplit('.', 1)[1],
@@ -163,6 +175,17 @@ def test_image_grid_tiles_row_by_row_with_white_gaps():
     assert (grid[0] == 1.0).all() and (grid[:, 4] == 1.0).all()
     with pytest.raises(ValueError, match=r'\(n, height, width\), got shape \(4, 784\)'):
         common.image_grid(np.zeros((4, 784)), nrows=2)
+
+
+def test_animator_plots_a_single_epoch_without_warnings(monkeypatch):
+    monkeypatch.setenv(common.BATCH_ENV, '1')
+    animator = common.Animator(legend=['D', 'G'], xlim=[1, 1])  # a run of num_epochs = 1
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        animator.add(1, (0.6, 0.9))
+    low, high = animator.axes[0].get_xlim()
+    assert low < 1 < high
+    common.plt.close('all')
 
 
 def test_animator_keeps_curves_per_panel(monkeypatch):

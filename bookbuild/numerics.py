@@ -1,0 +1,110 @@
+"""Numerics that repeat on any x86-64 CPU with AVX2, and the emulated CPU that proves it.
+
+Checked outputs (the committed notebooks, nbval, the equivalence tests) are computed under
+NUMERICS_PROFILE. `tests/test_portability.py` runs PORTABILITY_RUNS natively and on an
+emulated Haswell, `bench/numerics.py` with each setting left out; `fingerprint` is what
+they compare.
+"""
+import configparser
+import re
+
+from jupyter_client import AsyncKernelManager
+
+from bookbuild import ROOT
+
+# The numerics profile: settings that make every floating-point operation of a lesson repeat
+# bit for bit on any x86-64 CPU with AVX2 and any number of cores, so that checked outputs
+# are the same everywhere. The libraries otherwise pick code paths (vector width, kernels,
+# approximate instructions) by the CPU they find and split sums by their thread count, and
+# a GAN turns a last-bit difference into a different generator. Each setting was shown to
+# change some lesson's outputs when left out (`bench/numerics.py`, on an AVX-512 CPU);
+# `tests/test_portability.py` checks the whole profile against an emulated Haswell. It
+# slows training on newer CPUs, so only checked runs use it.
+NUMERICS_PROFILE = {
+    # PyTorch: MKL's matrix products on its AVX2 code path, strictly reproducible (without
+    # STRICT, AVX2 alone still differs from CPU to CPU).
+    'MKL_CBWR': 'AVX2,STRICT',
+    # TensorFlow: XLA-compiled steps without CPU-specific math (approximate reciprocals and
+    # square roots); the oneDNN products behind eager ops on AVX2 kernels; a fixed number
+    # of threads, among which TensorFlow splits its sums.
+    'XLA_FLAGS': '--xla_cpu_enable_platform_dependent_math=false',
+    'ONEDNN_MAX_CPU_ISA': 'AVX2',
+    'TF_NUM_INTRAOP_THREADS': '2',
+    # MXNet: its bundled oneDNN 2 JIT-compiles per CPU (and crashes on the emulated one);
+    # without it MXNet's products go to OpenBLAS, and a notice about that to stderr.
+    'MXNET_MKLDNN_ENABLED': '0',
+    'MXNET_STORAGE_FALLBACK_LOG_VERBOSE': '0',
+    # MXNet and NumPy: OpenBLAS's Haswell kernels on a fixed number of threads (MXNet's
+    # operators and OpenBLAS read it), and NumPy's AVX2 loops rather than its AVX-512 ones
+    # (float64 exp and log differ in the last bit; the Parzen metric uses them).
+    'OPENBLAS_CORETYPE': 'Haswell',
+    'OMP_NUM_THREADS': '2',
+    'NPY_DISABLE_CPU_FEATURES': 'AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX '
+                                'AVX512_CLX AVX512_CNL AVX512_ICL',
+}
+
+# The CPU that checked outputs are proven on: Haswell (2013) has AVX2 and FMA and nothing
+# newer, so a run on it emulated must print what a native run under the profile prints.
+# Minus the system features QEMU cannot emulate: it warns about each one on stderr every
+# time a thread starts, and a kernel's stderr lands in the cell's output.
+EMULATED_CPU = 'Haswell,-pcid,-x2apic,-tsc-deadline,-hle,-invpcid,-rtm'
+
+
+def emulated(command):
+    """`command` (a list of arguments) run on an emulated EMULATED_CPU by qemu-user."""
+    return ['qemu-x86_64', '-cpu', EMULATED_CPU, *command]
+
+
+class EmulatedKernelManager(AsyncKernelManager):
+    """Starts the kernel on an emulated EMULATED_CPU."""
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return emulated(super().format_kernel_cmd(extra_arguments))
+
+
+
+# What the portability test runs, lesson -> arguments of `bookbuild.lessons.short_run`.
+PORTABILITY_RUNS = {
+    'gaussian_gan': {},
+    'mnist_gan': {'parameters': {'num_examples': 3200, 'num_epochs': 1},  # 25 steps
+                  'stop_after': 'train('},
+}
+# The evaluation chapter's metrics (pure NumPy) on random images: a script whose output
+# must not depend on the CPU either.
+METRICS_CHECK = """
+import numpy as np
+from d2lshim import classifier, metrics
+rng = np.random.default_rng(0)
+images = rng.uniform(size=(300, 784)).astype(np.float32)
+features, probabilities = classifier.predict(images)
+print(metrics.parzen_log_likelihoods(images[:200], images[200:], metrics.SIGMAS).tolist())
+print(features.sum(1).tolist(), probabilities.tolist())
+print(metrics.frechet_distance(features[:150], features[150:]),
+      metrics.classifier_score(probabilities), metrics.class_coverage(probabilities),
+      metrics.nearest_distances(images[:50], images[50:]).tolist())
+"""
+
+# What nbval masks when it compares outputs: only what depends on the machine's speed.
+SANITIZE = ROOT / 'tests' / 'nbval_sanitize.cfg'
+
+
+def fingerprint(nb):
+    """Every code cell's outputs as (cell id, output type, mime type, content), text and
+    images alike, with what nbval masks (SANITIZE) masked the same way."""
+    config = configparser.ConfigParser()
+    config.read(SANITIZE)
+    masks = [(re.compile(section['regex']), section['replace'])
+             for section in config.values() if 'regex' in section]
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != 'code':
+            continue
+        for output in cell.outputs:
+            content = {'text/plain': output['text']} if 'text' in output else \
+                output.get('data', {})
+            for mime, value in sorted(content.items()):
+                value = ''.join(value) if isinstance(value, list) else value
+                for pattern, replacement in masks:
+                    value = pattern.sub(replacement, value)
+                found.append((cell.id, output.output_type, mime, value))
+    return found

@@ -1,0 +1,72 @@
+"""Checked outputs repeat on any x86-64 CPU with AVX2: under the numerics profile, a lesson
+run on an emulated Haswell (QEMU) prints exactly what it prints on this machine's CPU.
+
+The Gaussian lesson runs whole and must print what its committed notebook shows (which
+nbval finds again natively); the MNIST lesson trains for a few dozen steps, through its own
+parameters, and must print the same losses, D outputs and sample grids natively and
+emulated. Text and images are compared byte for byte, masked as nbval masks them. The
+evaluation chapter's metrics, pure NumPy, are checked on random images the same way.
+"""
+import concurrent.futures
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from bookbuild import CHAPTERS, FRAMEWORKS
+from bookbuild.execute import KERNEL_ENV, execute, kernel_env
+from bookbuild.lessons import notebook_path, short_run
+from bookbuild.numerics import METRICS_CHECK, PORTABILITY_RUNS, emulated, fingerprint
+
+
+def run(lesson, framework, emulated, workdir):
+    """Execute the short run in a folder of its own, where it also writes its files."""
+    folder = workdir / ('emulated' if emulated else 'native') / lesson / framework
+    folder.mkdir(parents=True)
+    nb = short_run(CHAPTERS / f'{lesson}.md', framework, **PORTABILITY_RUNS[lesson])
+    return execute(nb, folder, f'{lesson} [{framework}]', emulated=emulated,
+                   settings={**KERNEL_ENV, 'D2LSHIM_ARTIFACTS': str(folder)})
+
+
+@pytest.fixture(scope='module')
+def runs(tmp_path_factory):
+    if shutil.which('qemu-x86_64') is None:
+        pytest.fail("qemu-x86_64 is missing: install Debian's qemu-user (.ci/run does)")
+    workdir = tmp_path_factory.mktemp('portability')
+    jobs = [(lesson, framework, emulated) for emulated in (True, False)
+            for lesson in PORTABILITY_RUNS for framework in FRAMEWORKS
+            if emulated or lesson != 'gaussian_gan']  # nbval runs the Gaussian lesson natively
+    # A process per run, as many at once as there are cores: emulation is slow.
+    context = multiprocessing.get_context('spawn')
+    with concurrent.futures.ProcessPoolExecutor(os.cpu_count(), mp_context=context) as pool:
+        futures = {job: pool.submit(run, *job, workdir) for job in jobs}
+        return {job: fingerprint(future.result()) for job, future in futures.items()}
+
+
+@pytest.mark.parametrize('framework', FRAMEWORKS)
+def test_gaussian_lesson_emulated_prints_the_committed_outputs(runs, framework):
+    emulated = runs['gaussian_gan', framework, True]
+    assert any('learned mean' in content for *_, content in emulated)
+    committed = nbformat.read(notebook_path(CHAPTERS / 'gaussian_gan.md', framework), 4)
+    assert emulated == fingerprint(committed)
+
+
+@pytest.mark.parametrize('framework', FRAMEWORKS)
+def test_mnist_training_emulated_prints_the_native_outputs(runs, framework):
+    emulated = runs['mnist_gan', framework, True]
+    assert any('loss_D' in content for *_, content in emulated)
+    assert any(mime == 'image/png' for _, _, mime, _ in emulated)
+    assert emulated == runs['mnist_gan', framework, False]
+
+
+def test_evaluation_metrics_emulated_print_the_native_numbers():
+    command = [sys.executable, '-c', METRICS_CHECK]
+    native, on_haswell = (subprocess.run(c, env=kernel_env(), capture_output=True, text=True,
+                                         check=True).stdout
+                          for c in (command, emulated(command)))
+    assert native.count('\n') == 3 and 'nan' not in native
+    assert on_haswell == native
