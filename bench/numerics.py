@@ -24,8 +24,8 @@ from pathlib import Path
 from bookbuild import CHAPTERS, FRAMEWORKS
 from bookbuild.execute import KERNEL_ENV, BuildError, execute, kernel_env
 from bookbuild.lessons import short_run
-from bookbuild.numerics import (METRICS_CHECK, NUMERICS_PROFILE, PORTABILITY_RUNS, emulated,
-                                fingerprint)
+from bookbuild.numerics import (METRICS_CHECK, NUMERICS_PROFILE, PORTABILITY_RUNS,
+                                SHARED_CORES_ENV, fingerprint, on_emulated_cpu)
 
 
 def variants():
@@ -46,10 +46,10 @@ def variants():
 def digest(run, framework, settings, on_haswell):
     """A short hash of the run's outputs, or the last line of its error."""
     with tempfile.TemporaryDirectory() as folder:
-        settings = {**settings, 'D2LSHIM_ARTIFACTS': folder}
+        settings = {**settings, **SHARED_CORES_ENV, 'D2LSHIM_ARTIFACTS': folder}
         if run == 'metrics':
             command = [sys.executable, '-c', METRICS_CHECK]
-            done = subprocess.run(emulated(command) if on_haswell else command,
+            done = subprocess.run(on_emulated_cpu(command) if on_haswell else command,
                                   env=kernel_env(settings), capture_output=True, text=True)
             output = done.stdout if done.returncode == 0 else None
             error = done.stderr

@@ -71,9 +71,8 @@ def execute(nb, workdir, label, emulated=False, settings=KERNEL_ENV):
                             record_timing=False,
                             resources={'metadata': {'path': str(workdir)}}, **manager)
     try:
-        # The kernel process's own stderr only carries its start-up notice about TCP (and
-        # QEMU's about CPU features it does not emulate); everything a cell prints arrives
-        # through the notebook's outputs.
+        # The kernel process's own stderr only carries its start-up notice about TCP;
+        # everything a cell prints arrives through the notebook's outputs.
         client.execute(stderr=subprocess.DEVNULL, env=kernel_env(settings))
     except Exception as error:
         raise BuildError(f'{label}: a cell failed:\n{error}') from None

@@ -50,7 +50,7 @@ NUMERICS_PROFILE = {
 EMULATED_CPU = 'Haswell,-pcid,-x2apic,-tsc-deadline,-hle,-invpcid,-rtm'
 
 
-def emulated(command):
+def on_emulated_cpu(command):
     """`command` (a list of arguments) run on an emulated EMULATED_CPU by qemu-user."""
     return ['qemu-x86_64', '-cpu', EMULATED_CPU, *command]
 
@@ -59,9 +59,14 @@ class EmulatedKernelManager(AsyncKernelManager):
     """Starts the kernel on an emulated EMULATED_CPU."""
 
     def format_kernel_cmd(self, extra_arguments=None):
-        return emulated(super().format_kernel_cmd(extra_arguments))
+        return on_emulated_cpu(super().format_kernel_cmd(extra_arguments))
 
 
+
+# For runs that share the cores with other runs (the portability test, bench/numerics.py):
+# OpenMP threads that spin while they wait starve the other runs (a PyTorch MNIST step
+# beside another busy kernel was 20 times slower). How threads wait changes no result.
+SHARED_CORES_ENV = {'OMP_WAIT_POLICY': 'PASSIVE'}
 
 # What the portability test runs, lesson -> arguments of `bookbuild.lessons.short_run`.
 PORTABILITY_RUNS = {

@@ -6,7 +6,7 @@ from docutils import nodes
 from bookbuild import FRAMEWORKS, ROOT
 from bookbuild.execute import stale_notebooks
 from bookbuild.lessons import (helper_modules, inputs_hash, lesson_sources, notebook_path,
-                               read_source, split)
+                               read_source, short_run, split)
 from bookbuild.merge import merge
 from bookbuild.sphinx_ext import _tab_set
 
@@ -61,6 +61,37 @@ def test_hash_covers_the_helper_modules_a_backend_runs():
     for framework, (_, backend) in FRAMEWORKS.items():
         assert [p.name for p in helper_modules(backend)] == \
             ['__init__.py', 'common.py', 'data.py', f'{backend}.py'], framework
+
+
+def test_hash_covers_the_numerics_profile(source_nb, monkeypatch):
+    from bookbuild import lessons
+    before = inputs_hash(split(source_nb, 'mxnet'), 'mxnet')
+    monkeypatch.setitem(lessons.NUMERICS_PROFILE, 'OMP_NUM_THREADS', '4')
+    assert inputs_hash(split(source_nb, 'mxnet'), 'mxnet') != before
+
+
+def test_kernels_get_the_profile_whatever_the_callers_environment(monkeypatch):
+    from bookbuild.execute import KERNEL_ENV, kernel_env
+    monkeypatch.setenv('OMP_NUM_THREADS', '16')
+    monkeypatch.setenv('MKL_CBWR', 'AUTO')
+    monkeypatch.setenv('SOME_USER_SETTING', 'kept')
+    env = kernel_env()
+    assert env['OMP_NUM_THREADS'] == KERNEL_ENV['OMP_NUM_THREADS'] == '2'
+    assert env['MKL_CBWR'] == 'AVX2,STRICT' and env['SOME_USER_SETTING'] == 'kept'
+    # a bench or test that leaves a setting out gets a kernel without it, not the caller's
+    assert 'MKL_CBWR' not in kernel_env({k: v for k, v in KERNEL_ENV.items() if k != 'MKL_CBWR'})
+
+
+def test_short_runs_inject_parameters_and_stop_after_a_cell():
+    nb = short_run(ROOT / 'chapters' / 'mnist_gan.md', 'mxnet',
+                   parameters={'num_epochs': 1}, stop_after='train(')
+    code_cells = [c for c in nb.cells if c.cell_type == 'code']
+    injected = code_cells.index(next(c for c in code_cells if c.id == 'injected-parameters'))
+    assert 'parameters' in code_cells[injected - 1].metadata['tags']
+    assert code_cells[injected].source == 'num_epochs = 1\n'
+    assert code_cells[-1].source.startswith('train(')
+    assert len(nb.cells) < len(split(read_source(ROOT / 'chapters' / 'mnist_gan.md'),
+                                     'mxnet').cells)
 
 
 def test_prose_edits_keep_outputs_and_code_edits_do_not(source_nb, tmp_path, monkeypatch):

@@ -20,7 +20,8 @@ import pytest
 from bookbuild import CHAPTERS, FRAMEWORKS
 from bookbuild.execute import KERNEL_ENV, execute, kernel_env
 from bookbuild.lessons import notebook_path, short_run
-from bookbuild.numerics import METRICS_CHECK, PORTABILITY_RUNS, emulated, fingerprint
+from bookbuild.numerics import (METRICS_CHECK, PORTABILITY_RUNS, SHARED_CORES_ENV,
+                                fingerprint, on_emulated_cpu)
 
 
 def run(lesson, framework, emulated, workdir):
@@ -28,8 +29,8 @@ def run(lesson, framework, emulated, workdir):
     folder = workdir / ('emulated' if emulated else 'native') / lesson / framework
     folder.mkdir(parents=True)
     nb = short_run(CHAPTERS / f'{lesson}.md', framework, **PORTABILITY_RUNS[lesson])
-    return execute(nb, folder, f'{lesson} [{framework}]', emulated=emulated,
-                   settings={**KERNEL_ENV, 'D2LSHIM_ARTIFACTS': str(folder)})
+    settings = {**KERNEL_ENV, **SHARED_CORES_ENV, 'D2LSHIM_ARTIFACTS': str(folder)}
+    return execute(nb, folder, f'{lesson} [{framework}]', emulated=emulated, settings=settings)
 
 
 @pytest.fixture(scope='module')
@@ -67,6 +68,6 @@ def test_evaluation_metrics_emulated_print_the_native_numbers():
     command = [sys.executable, '-c', METRICS_CHECK]
     native, on_haswell = (subprocess.run(c, env=kernel_env(), capture_output=True, text=True,
                                          check=True).stdout
-                          for c in (command, emulated(command)))
+                          for c in (command, on_emulated_cpu(command)))
     assert native.count('\n') == 3 and 'nan' not in native
     assert on_haswell == native
