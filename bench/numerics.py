@@ -38,7 +38,6 @@ def variants():
         for threads in ('1', '4'):
             yield f'{key}={threads}', {**KERNEL_ENV, key: threads}
     # Candidates the profile does without: they change nothing.
-    yield '+ ATEN_CPU_CAPABILITY=avx2', {**KERNEL_ENV, 'ATEN_CPU_CAPABILITY': 'avx2'}
     yield '+ XLA_FLAGS=... --xla_cpu_max_isa=AVX2', \
         {**KERNEL_ENV, 'XLA_FLAGS': NUMERICS_PROFILE['XLA_FLAGS'] + ' --xla_cpu_max_isa=AVX2'}
 
