@@ -64,7 +64,6 @@ class EmulatedKernelManager(AsyncKernelManager):
         return on_emulated_cpu(super().format_kernel_cmd(extra_arguments))
 
 
-
 # For runs that share the cores with other runs (the portability test, bench/numerics.py):
 # OpenMP threads that spin while they wait starve the other runs (a PyTorch MNIST step
 # beside another busy kernel was 20 times slower). How threads wait changes no result.
@@ -73,9 +72,9 @@ SHARED_CORES_ENV = {'OMP_WAIT_POLICY': 'PASSIVE'}
 # What the portability test runs, lesson -> arguments of `bookbuild.lessons.short_run`.
 PORTABILITY_RUNS = {
     'gaussian_gan': {},
-    # 24 steps of 8 images: the emulated CPU trains about 400 times slower than a real one.
-    # Long enough to tell ATen's AVX2 kernels from its AVX-512 ones (4 steps are not).
-    'mnist_gan': {'parameters': {'num_examples': 192, 'batch_size': 8, 'num_epochs': 1},
+    # 16 steps of 8 images: the emulated CPU trains about 400 times slower than a real one.
+    # Enough to tell ATen's AVX2 kernels from its AVX-512 ones (4 steps of 16 are not).
+    'mnist_gan': {'parameters': {'num_examples': 128, 'batch_size': 8, 'num_epochs': 1},
                   'stop_after': 'train('},
 }
 # The evaluation chapter's metrics (pure NumPy) on random images: a script whose output
@@ -84,11 +83,11 @@ METRICS_CHECK = """
 import numpy as np
 from d2lshim import classifier, metrics
 rng = np.random.default_rng(0)
-images = rng.uniform(size=(300, 784)).astype(np.float32)
+images = rng.uniform(size=(200, 784)).astype(np.float32)
 features, probabilities = classifier.predict(images)
-print(metrics.parzen_log_likelihoods(images[:200], images[200:], metrics.SIGMAS).tolist())
+print(metrics.parzen_log_likelihoods(images[:150], images[150:], metrics.SIGMAS).tolist())
 print(features.sum(1).tolist(), probabilities.tolist())
-print(metrics.frechet_distance(features[:150], features[150:]),
+print(metrics.frechet_distance(features[:100], features[100:]),
       metrics.classifier_score(probabilities), metrics.class_coverage(probabilities),
       metrics.nearest_distances(images[:50], images[50:]).tolist())
 """
