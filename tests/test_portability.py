@@ -2,7 +2,7 @@
 run on an emulated Haswell (QEMU) prints exactly what it prints on this machine's CPU.
 
 The Gaussian lesson runs whole and must print what its committed notebook shows (which
-nbval finds again natively); the MNIST lesson trains for a few dozen steps, through its own
+nbval finds again natively); the MNIST lesson trains for 16 short steps, through its own
 parameters, and must print the same losses, D outputs and sample grids natively and
 emulated. Text and images are compared byte for byte, masked as nbval masks them. The
 evaluation chapter's metrics, pure NumPy, are checked on random images the same way.
