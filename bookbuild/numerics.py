@@ -27,11 +27,12 @@ NUMERICS_PROFILE = {
     'ATEN_CPU_CAPABILITY': 'avx2',
     'MKL_CBWR': 'AVX2,STRICT',
     # TensorFlow: XLA-compiled steps without CPU-specific math (approximate reciprocals and
-    # square roots); the oneDNN products behind eager ops on AVX2 kernels; a fixed number
-    # of threads, among which TensorFlow splits its sums.
+    # square roots); the oneDNN products behind eager ops on AVX2 kernels; one intra-op
+    # thread, because how TensorFlow splits a product between two threads depends on the
+    # CPU (the MNIST sample grids differed in their last bits, AVX-512 vs Haswell, with 2).
     'XLA_FLAGS': '--xla_cpu_enable_platform_dependent_math=false',
     'ONEDNN_MAX_CPU_ISA': 'AVX2',
-    'TF_NUM_INTRAOP_THREADS': '2',
+    'TF_NUM_INTRAOP_THREADS': '1',
     # MXNet: its bundled oneDNN 2 JIT-compiles per CPU (and crashes on the emulated one);
     # without it MXNet's products go to OpenBLAS, and a notice about that to stderr.
     'MXNET_MKLDNN_ENABLED': '0',

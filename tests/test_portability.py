@@ -56,19 +56,7 @@ def test_gaussian_lesson_emulated_prints_the_committed_outputs(runs, framework):
     assert emulated == fingerprint(committed)
 
 
-# Known and diagnosed, not hidden: strict, so the day it passes it fails and must go.
-NOT_YET_PORTABLE = {
-    'tensorflow': 'after 16 MNIST steps the sample grid differs in its last bits natively '
-                  'vs emulated (losses and D outputs agree). With one intra-op thread '
-                  '(TF_NUM_INTRAOP_THREADS=1) the two agree: how TensorFlow splits its '
-                  'products between 2 threads depends on the CPU; adopting it means '
-                  're-executing every notebook',
-}
-
-
-@pytest.mark.parametrize('framework', [
-    pytest.param(fw, marks=pytest.mark.xfail(strict=True, reason=NOT_YET_PORTABLE[fw]))
-    if fw in NOT_YET_PORTABLE else fw for fw in FRAMEWORKS])
+@pytest.mark.parametrize('framework', FRAMEWORKS)
 def test_mnist_training_emulated_prints_the_native_outputs(runs, framework):
     emulated = runs['mnist_gan', framework, True]
     assert any('loss_D' in content for *_, content in emulated)
