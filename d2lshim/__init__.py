@@ -6,6 +6,7 @@ Each backend module exposes the same names with the same signatures; framework-f
 helpers live once in `d2lshim.common`.
 """
 import importlib
+import importlib.util
 
 BACKENDS = ('torch', 'tensorflow', 'mxnet')
 
@@ -21,7 +22,9 @@ def load_backend(name):
 def __getattr__(name):
     if name in BACKENDS:
         return load_backend(name)
-    if name.startswith('__'):
-        raise AttributeError(name)
-    raise AttributeError(f'd2lshim has no backend or attribute {name!r}; available backends: '
-                         f'{", ".join(BACKENDS)}')
+    if name.startswith('_') or importlib.util.find_spec(f'{__name__}.{name}'):
+        raise AttributeError(name)  # private, or a submodule the import system will load
+    # ImportError, not AttributeError: `from d2lshim import jax` would replace an
+    # AttributeError's message by a bare "cannot import name 'jax'".
+    raise ImportError(f'd2lshim has no backend or attribute {name!r}; available backends: '
+                      f'{", ".join(BACKENDS)} (from d2lshim import torch as d2l)', name=name)

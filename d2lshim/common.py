@@ -3,6 +3,8 @@
 Each backend module re-exports these names, so a lesson only ever writes `d2l.Timer()`.
 """
 import math
+import numbers
+import operator
 import os
 import time
 from pathlib import Path
@@ -35,6 +37,8 @@ class Timer:
         return self.times[-1]
 
     def avg(self):
+        if not self.times:
+            raise ValueError('Timer.avg(): no time recorded yet; call stop() first')
         return sum(self.times) / len(self.times)
 
     def sum(self):
@@ -52,7 +56,7 @@ class Accumulator:
     """Sum `n` running quantities; framework scalars are converted with `float`."""
 
     def __init__(self, n):
-        self.data = [0.0] * n
+        self.data = [0.0] * whole_number(n, 'Accumulator(n): n, the number of sums,')
 
     def add(self, *args):
         if len(args) != len(self.data):
@@ -65,6 +69,40 @@ class Accumulator:
 
     def __getitem__(self, idx):
         return self.data[idx]
+
+
+def whole_number(value, what):
+    """`value` as an int of at least 1 (NumPy integers welcome), or a ValueError that says
+    `what` must be one."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        number = operator.index(value)
+    except TypeError:
+        number = None
+    if number is None or number < 1:
+        raise ValueError(f'{what} must be an integer of at least 1, got {value!r}')
+    return number
+
+
+def check_normal(mean, std, shape):
+    """The arguments of `normal` checked the same way in every backend; returns the shape
+    as a tuple (an int n means (n,))."""
+    for name, value in (('mean', mean), ('std', std)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                or not math.isfinite(value):
+            raise ValueError(f'normal: {name} must be a finite number, got {value!r}')
+    if std < 0:
+        raise ValueError(f'normal: std must be at least 0, got {std!r}')
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        shape = tuple(operator.index(d) for d in shape)
+    except TypeError:
+        shape = None
+    if shape is None or any(d < 0 for d in shape):
+        raise ValueError('normal: shape must be a tuple of whole numbers such as (8, 2)')
+    return shape
 
 
 def set_figsize(figsize=(3.5, 2.5)):
@@ -103,7 +141,16 @@ class Animator:
             y = [y]
         if not hasattr(x, '__len__'):
             x = [x] * len(y)
+        if len(x) != len(y):
+            raise ValueError(f'Animator.add: got {len(x)} x values for {len(y)} curves; '
+                             'give one x for all curves or one per curve')
+        if len(y) > len(self.fmts):
+            raise ValueError(f'Animator.add: {len(y)} curves but {len(self.fmts)} line formats; '
+                             f'pass Animator(fmts=...) with one format per curve')
         curves = self._curves.setdefault(panel, [([], []) for _ in y])
+        if len(curves) != len(y):
+            raise ValueError(f'Animator.add: panel {panel} has {len(curves)} curves, '
+                             f'got {len(y)} values')
         for (xs, ys), a, b in zip(curves, x, y):
             if a is not None and b is not None:
                 xs.append(a)
@@ -142,6 +189,7 @@ def image_grid(images, nrows, pad=2):
         raise ValueError(f'image_grid expects images of shape (n, height, width), '
                          f'got shape {images.shape}')
     n, h, w = images.shape
+    nrows = whole_number(nrows, 'image_grid: nrows')
     ncols = math.ceil(n / nrows)
     grid = np.ones((nrows * (h + pad) + pad, ncols * (w + pad) + pad), dtype=np.float32)
     for i, image in enumerate(images):
@@ -151,10 +199,11 @@ def image_grid(images, nrows, pad=2):
     return grid
 
 
-def show_images(images, nrows, ax=None, title=None):
-    """Draw `images` (n, height, width), pixels in [0, 1], as one grid on `ax`."""
+def show_images(images, nrows, ax=None, title=None, figsize=(4, 4)):
+    """Draw `images` (n, height, width), pixels in [0, 1], as one grid on `ax` (or on a
+    new figure of `figsize` inches)."""
     if ax is None:
-        ax = plt.figure(figsize=(4, 4)).gca()
+        ax = plt.figure(figsize=figsize).gca()
     ax.cla()
     ax.imshow(image_grid(images, nrows), cmap='gray', vmin=0, vmax=1)
     ax.set_axis_off()
@@ -173,40 +222,59 @@ def artifact_dir(lesson, framework):
     return root / lesson / framework
 
 
+def example_arrays(arrays, to_numpy):
+    """What `load_array` serves, as NumPy copies of the caller's arrays (so that changing a
+    batch never changes the caller's data) with one dtype rule in every backend: floats
+    become float32, integers int64, booleans stay booleans. `to_numpy` converts the
+    backend's own tensors."""
+    if not isinstance(arrays, (tuple, list)) or not arrays or \
+            any(isinstance(a, numbers.Number) for a in arrays):
+        raise ValueError('load_array expects a tuple of arrays, for example (features,) or '
+                         f'(features, labels); got {type(arrays).__name__} {arrays!r:.60}')
+    converted = []
+    for i, a in enumerate(arrays):
+        a = np.array(a if isinstance(a, (np.ndarray, list, tuple)) else to_numpy(a))
+        if a.ndim == 0:
+            raise ValueError(f'load_array: array {i} is a single number; every array needs '
+                             'one row per example, e.g. (features,) with features of shape (n, 2)')
+        if np.issubdtype(a.dtype, np.floating):
+            a = a.astype(np.float32)
+        elif np.issubdtype(a.dtype, np.integer):
+            a = a.astype(np.int64)
+        elif a.dtype != np.bool_:
+            raise ValueError(f'load_array: array {i} has dtype {a.dtype}; '
+                             'use numbers (float or integer) or booleans')
+        converted.append(a)
+    lengths = [len(a) for a in converted]
+    if len(set(lengths)) != 1:
+        raise ValueError(f'load_array needs arrays of the same length (one row per '
+                         f'example), got lengths {lengths}')
+    return tuple(converted)
+
+
 class BatchLoader:
     """Minibatches of equally long arrays, always yielded as a tuple with one entry per array.
 
-    With `is_train` the examples are visited in a new random order every epoch, drawn
-    from the framework's own generator by `permutation(n)`; `take(array, indices)`
-    gathers the rows. The last batch is kept even when it is smaller.
+    `epoch_order(n, shuffle)` gives the order of an epoch's examples: with `is_train` a new
+    random one every epoch, from the framework's own generator, else 0, 1, ..., n - 1.
+    `take(array, indices)` gathers the rows, as a copy: a batch changed in place changes
+    neither the next epoch nor the caller's arrays (the backends pass their own copies,
+    see `example_arrays`). The last batch is kept even when it is smaller.
     """
 
-    def __init__(self, arrays, batch_size, is_train, permutation, take):
-        if not isinstance(arrays, (tuple, list)) or not arrays:
-            raise ValueError('load_array expects a tuple of arrays, for example (features,) '
-                             f'or (features, labels); got {type(arrays).__name__}')
-        lengths = [int(a.shape[0]) for a in arrays]
-        if len(set(lengths)) != 1:
-            raise ValueError(f'load_array needs arrays of the same length (one row per '
-                             f'example), got lengths {lengths}')
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f'batch_size must be an integer of at least 1, got {batch_size!r}')
+    def __init__(self, arrays, batch_size, is_train, epoch_order, take):
         self.arrays = tuple(arrays)
-        self.num_examples = lengths[0]
-        self.batch_size = batch_size
+        self.num_examples = int(self.arrays[0].shape[0])
+        self.batch_size = whole_number(batch_size, 'batch_size')
         self.is_train = is_train
-        self._permutation = permutation
+        self._epoch_order = epoch_order
         self._take = take
 
     def __len__(self):
         return math.ceil(self.num_examples / self.batch_size)
 
     def __iter__(self):
-        order = self._permutation(self.num_examples) if self.is_train else None
+        order = self._epoch_order(self.num_examples, self.is_train)
         for start in range(0, self.num_examples, self.batch_size):
-            stop = start + self.batch_size
-            if order is None:
-                yield tuple(a[start:stop] for a in self.arrays)
-            else:
-                rows = order[start:stop]
-                yield tuple(self._take(a, rows) for a in self.arrays)
+            rows = order[start:start + self.batch_size]
+            yield tuple(self._take(a, rows) for a in self.arrays)

