@@ -25,14 +25,18 @@ from gaussian_seeds import assignment
 LESSON = CHAPTERS / 'mnist_gan.md'
 
 
-def train(framework, parameters, workdir):
-    """The folder where one run of the lesson with `parameters` wrote its samples."""
+def train_and_evaluate(framework, parameters, workdir):
+    """The evaluation chapter's metrics of one run of the lesson with `parameters`."""
     folder = Path(workdir) / framework / str(parameters['seed'])
     folder.mkdir(parents=True)
     nb = short_run(LESSON, framework, {**parameters, 'out_dir': str(folder)})
     settings = {**KERNEL_ENV, **SHARED_CORES_ENV, 'D2LSHIM_ARTIFACTS': str(folder)}
     execute(nb, folder, f'{LESSON.name} [{framework}] {parameters}', settings=settings)
-    return folder / 'samples.npy'
+    from d2lshim import metrics
+    result = metrics.evaluate(metrics.load_samples(folder / 'samples.npy'))
+    print(f'{framework} seed {parameters["seed"]}: Parzen {result["parzen"]["mean"]:.0f}, '
+          f'Fréchet {result["frechet"]:.2f}', flush=True)
+    return result
 
 
 def main():
@@ -43,14 +47,12 @@ def main():
     args = parser.parse_args()
     overrides = dict(args.set)
     context = multiprocessing.get_context('spawn')
-    with tempfile.TemporaryDirectory() as workdir:
-        with concurrent.futures.ProcessPoolExecutor(os.cpu_count(), mp_context=context) as pool:
-            futures = {(fw, seed): pool.submit(train, fw, {**overrides, 'seed': seed}, workdir)
-                       for fw in FRAMEWORKS for seed in args.seeds}
-            paths = {job: future.result() for job, future in futures.items()}
-        from d2lshim import metrics
-        results = {job: metrics.evaluate(metrics.load_samples(path))
-                   for job, path in paths.items()}
+    with tempfile.TemporaryDirectory() as workdir, \
+            concurrent.futures.ProcessPoolExecutor(os.cpu_count(), mp_context=context) as pool:
+        futures = {(fw, seed): pool.submit(train_and_evaluate, fw, {**overrides, 'seed': seed},
+                                           workdir)
+                   for fw in FRAMEWORKS for seed in args.seeds}
+        results = {job: future.result() for job, future in futures.items()}
     print('MNIST GAN, seeds', *args.seeds, *(f'{k}={v}' for k, v in overrides.items()))
     print('| framework | seed | Parzen LL | Fréchet | score | classes | nearest train |')
     print('|---|---|---|---|---|---|---|')

@@ -35,8 +35,9 @@ def variants():
         yield f'without {key}', {k: v for k, v in KERNEL_ENV.items() if k != key}
     yield 'MKL_CBWR=AVX2 (not STRICT)', {**KERNEL_ENV, 'MKL_CBWR': 'AVX2'}
     for key in ('TF_NUM_INTRAOP_THREADS', 'OMP_NUM_THREADS'):
-        for threads in ('1', '4'):
-            yield f'{key}={threads}', {**KERNEL_ENV, key: threads}
+        for threads in ('1', '2', '4'):
+            if threads != KERNEL_ENV[key]:
+                yield f'{key}={threads}', {**KERNEL_ENV, key: threads}
     # Candidates the profile does without: they change nothing.
     yield '+ XLA_FLAGS=... --xla_cpu_max_isa=AVX2', \
         {**KERNEL_ENV, 'XLA_FLAGS': NUMERICS_PROFILE['XLA_FLAGS'] + ' --xla_cpu_max_isa=AVX2'}

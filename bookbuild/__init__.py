@@ -22,3 +22,7 @@ FRAMEWORKS = {
     'mxnet': ('MXNet', 'mxnet'),
 }
 SYNC_GROUP = 'framework'
+
+
+class BuildError(Exception):
+    """A lesson or book file that cannot be built; the message names it and the fix."""

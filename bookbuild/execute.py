@@ -3,14 +3,16 @@
 A committed notebook records the hash of its inputs (`inputs_hash`); it is executed again
 only when that hash changes, so editing one TensorFlow cell re-runs only TensorFlow.
 """
+import hashlib
 import os
 import subprocess
 import time
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
 
-from bookbuild import FRAMEWORKS, ROOT
+from bookbuild import FRAMEWORKS, ROOT, BuildError
 from bookbuild.lessons import inputs_hash, lesson_sources, notebook_path, read_source, split
 from bookbuild.numerics import NUMERICS_PROFILE, EmulatedKernelManager
 
@@ -32,10 +34,6 @@ CELL_TIMEOUT = 1800
 RUNS = ROOT / '_build' / 'artifacts' / '.runs'
 
 
-class BuildError(Exception):
-    pass
-
-
 def kernel_env(settings=KERNEL_ENV):
     """This process's environment for a kernel, with `settings` in place of KERNEL_ENV."""
     env = {k: v for k, v in os.environ.items() if k not in KERNEL_ENV}
@@ -54,12 +52,40 @@ def run_stamp(source, framework):
 def needed_lessons(source_nb, source):
     """The lessons whose files `source` reads, from its front matter (`needs:`)."""
     needs = source_nb.metadata.get('needs', [])
+    if not isinstance(needs, list) or not all(isinstance(name, str) for name in needs):
+        raise BuildError(f'{source.name}: `needs:` in its front matter must be a list of '
+                         f'lesson names, such as `needs: [mnist_gan]`; got {needs!r}')
+    for name in needs:
+        if not name or name != os.path.basename(name) or name.startswith('.') or \
+                name.endswith('.md'):
+            raise BuildError(f'{source.name}: `needs: [{name}]` must name a lesson in the '
+                             f'same folder by its file name without `.md`, e.g. mnist_gan')
     paths = [source.parent / f'{name}.md' for name in needs]
     missing = [p.name for p in paths if not p.exists()]
     if missing:
         raise BuildError(f'{source.name} needs {", ".join(missing)}, which does not exist; '
                          'fix the `needs:` list in its front matter')
+    lessons = set(lesson_sources())
+    not_lessons = [p.name for p in paths if p not in lessons]
+    if not_lessons:
+        raise BuildError(f'{source.name} needs {", ".join(not_lessons)}, which is not a '
+                         'lesson (no jupytext front matter); fix the `needs:` list')
     return paths
+
+
+def lesson_hash(source, framework, reading=()):
+    """The inputs hash of `source`'s notebook for `framework`, combined with those of the
+    lessons whose files it reads, so that editing a lesson also makes its readers stale."""
+    if source in reading:
+        raise BuildError(f'the `needs:` of {" -> ".join(p.name for p in (*reading, source))} '
+                         'form a cycle; a lesson cannot read its own files')
+    source_nb = read_source(source)
+    digest = inputs_hash(split(source_nb, framework), framework)
+    needed = needed_lessons(source_nb, source)
+    if not needed:
+        return digest
+    parts = [digest] + [lesson_hash(p, framework, (*reading, source)) for p in needed]
+    return hashlib.sha256('\n'.join(parts).encode()).hexdigest()
 
 
 def execute(nb, workdir, label, emulated=False, settings=KERNEL_ENV):
@@ -74,6 +100,13 @@ def execute(nb, workdir, label, emulated=False, settings=KERNEL_ENV):
         # The kernel process's own stderr only carries its start-up notice about TCP;
         # everything a cell prints arrives through the notebook's outputs.
         client.execute(stderr=subprocess.DEVNULL, env=kernel_env(settings))
+    except DeadKernelError:
+        running = next((c for c in nb.cells if c.cell_type == 'code'
+                        and c.get('execution_count') is None), None)
+        where = (f'while running cell {running.id}:\n{running.source[:300]}' if running
+                 else 'after the last cell')
+        raise BuildError(f'{label}: the kernel died (out of memory, or a crash in native '
+                         f'code) {where}') from None
     except Exception as error:
         raise BuildError(f'{label}: a cell failed:\n{error}') from None
     for cell in nb.cells:
@@ -105,7 +138,7 @@ def stale_notebooks():
         source_nb = read_source(source)
         for framework in FRAMEWORKS:
             nb = split(source_nb, framework)
-            digest = inputs_hash(nb, framework)
+            digest = lesson_hash(source, framework)
             path = notebook_path(source, framework)
             committed = nbformat.read(path, as_version=4) if path.exists() else None
             if committed is None or \
@@ -146,7 +179,7 @@ def run_needed_lessons(source, framework, log):
     ran = 0
     for needed in needed_lessons(read_source(source), source):
         nb = split(read_source(needed), framework)
-        digest = inputs_hash(nb, framework)
+        digest = lesson_hash(needed, framework)
         stamp = run_stamp(needed, framework)
         if not stamp.exists() or stamp.read_text() != digest:
             log(f'{source.name} reads the files of {needed.name}; running that first')
@@ -157,8 +190,9 @@ def run_needed_lessons(source, framework, log):
 
 def execute_stale(log=print):
     """Bring every stale notebook up to date, executing only those whose code changed;
-    return how many were executed."""
-    executed = 0
+    return how many were executed. Notebooks are written only once all succeeded: a failed
+    run leaves every committed notebook as it was."""
+    executed, finished = 0, []
     for source, framework, nb, digest, committed in stale_notebooks():
         path = notebook_path(source, framework)
         if committed is not None:
@@ -170,5 +204,7 @@ def execute_stale(log=print):
             executed += 1
         nb.metadata['d2lbook'] = {'source': str(source.relative_to(ROOT)),
                                   'framework': framework, 'inputs_hash': digest}
+        finished.append((nb, path))
+    for nb, path in finished:
         write_atomically(nb, path)
     return executed

@@ -11,30 +11,80 @@ import jupytext
 import nbformat
 import yaml
 
-from bookbuild import CHAPTERS, FRAMEWORKS, NOTEBOOKS, ROOT
+from bookbuild import CHAPTERS, FRAMEWORKS, NOTEBOOKS, ROOT, BuildError
 from bookbuild.numerics import NUMERICS_PROFILE
 
 LOCK_FILE = ROOT / 'constraints.txt'
+# Cell tags other than the frameworks' that a lesson may use (papermill's and MyST-NB's);
+# anything else is most likely a misspelt framework and would run in every framework.
+OTHER_TAGS = {'parameters', 'injected-parameters', 'hide-input', 'hide-output', 'hide-cell',
+              'remove-input', 'remove-output', 'remove-cell', 'raises-exception',
+              'skip-execution'}
 
 
-def book_order():
+def book_order(toc_path=ROOT / '_toc.yml'):
     """Chapter names (file stems) -> their position in _toc.yml."""
-    toc = yaml.safe_load((ROOT / '_toc.yml').read_text(encoding='utf-8'))
-    files = [c['file'] for part in toc.get('parts', []) for c in part.get('chapters', [])]
-    return {name.rsplit('/', 1)[-1]: i for i, name in enumerate(files)}
+    problem = None
+    try:
+        toc = yaml.safe_load(toc_path.read_text(encoding='utf-8'))
+        parts = toc['parts']
+        entries = [entry for part in parts for entry in part['chapters']]
+    except FileNotFoundError:
+        problem = 'is missing'
+    except yaml.YAMLError as error:
+        problem = f'is not valid YAML ({str(error).splitlines()[0]})'
+    except (KeyError, TypeError):
+        problem = 'must hold `parts:`, each with a list of `chapters:`'
+    else:
+        wrong = [e for e in entries if not isinstance(e, dict) or set(e) != {'file'}]
+        if wrong:
+            problem = (f'has entries this book does not build: {wrong[0]!r}; every chapter is '
+                       'one `- file: chapters/<name>` (no url:, glob: or sections)')
+    if problem:
+        raise BuildError(f'{toc_path.name} {problem}. See the Jupyter Book table of contents '
+                         'format: format: jb-book, root: intro, parts: [chapters: [file: ...]]')
+    return {entry['file'].rsplit('/', 1)[-1]: i for i, entry in enumerate(entries)}
+
+
+def front_matter(path):
+    """The YAML front matter of a markdown file as a dict ({} when it has none)."""
+    text = path.read_text(encoding='utf-8-sig')  # a byte-order mark is no reason to differ
+    if not text.startswith('---\n') or '\n---' not in text[3:]:
+        return {}
+    try:
+        matter = yaml.safe_load(text[4:text.index('\n---', 3)])
+    except yaml.YAMLError as error:
+        raise BuildError(f'{path.name}: its front matter is not valid YAML: {error}') from None
+    return matter if isinstance(matter, dict) else {}
 
 
 def lesson_sources():
     """The chapter sources that hold code (jupytext front matter), in book order: a later
     lesson may read what an earlier one wrote (evaluation reads the MNIST samples)."""
     order = book_order()
-    return sorted((p for p in CHAPTERS.glob('*.md')
-                   if p.read_text(encoding='utf-8').startswith('---\njupytext:')),
-                  key=lambda p: (order.get(p.stem, len(order)), p.name))
+    lessons = []
+    for path in CHAPTERS.glob('*.md'):
+        matter = front_matter(path)
+        if 'jupytext' in matter:
+            lessons.append(path)
+        elif '```{code-cell}' in path.read_text(encoding='utf-8-sig') and \
+                matter.get('file_format') != 'mystnb':  # framework-free, run by MyST-NB
+            raise BuildError(f'{path.name} has code cells but no jupytext front matter, so '
+                             'it would render without outputs; start it with the front '
+                             'matter of the other lessons (jupytext: and kernelspec:)')
+    return sorted(lessons, key=lambda p: (order.get(p.stem, len(order)), p.name))
 
 
 def read_source(path):
-    return jupytext.read(path, fmt='md:myst')
+    nb = jupytext.reads(path.read_text(encoding='utf-8-sig'), fmt='md:myst')
+    for index, cell in enumerate(nb.cells):
+        unknown = [t for t in cell.metadata.get('tags', [])
+                   if t not in FRAMEWORKS and t not in OTHER_TAGS]
+        if unknown:
+            raise BuildError(f'{path.name}, cell {index + 1}: unknown tag {unknown[0]!r}. '
+                             f'Framework tags are {", ".join(FRAMEWORKS)}; other tags '
+                             f'allowed: {", ".join(sorted(OTHER_TAGS))}')
+    return nb
 
 
 def cell_frameworks(cell):

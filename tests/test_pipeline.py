@@ -246,3 +246,145 @@ def test_training_cell_keeps_exactly_one_final_figure():
         kinds = [o.output_type for o in cell.outputs]
         assert kinds == ['stream', 'display_data'], (framework, kinds)
         assert 'examples/sec' in cell.outputs[0].text
+
+
+def fake_build(monkeypatch, tmp_path, sources):
+    """The execute module working on `sources` (path -> source notebook) in tmp_path, with
+    an `execute` that records what ran instead of starting kernels."""
+    from bookbuild import execute as ex
+    for path in sources:
+        path.touch()
+    monkeypatch.setattr(ex, 'lesson_sources', lambda: list(sources))
+    monkeypatch.setattr(ex, 'read_source', lambda path: sources[path])
+    monkeypatch.setattr(ex, 'notebook_path', lambda s, fw: tmp_path / fw / f'{s.stem}.ipynb')
+    monkeypatch.setattr(ex, 'ROOT', tmp_path)
+    monkeypatch.setattr(ex, 'RUNS', tmp_path / 'runs')
+    runs = []
+    monkeypatch.setattr(ex, 'execute', lambda nb, workdir, label: runs.append(label) or nb)
+    return ex, runs
+
+
+def test_editing_a_lesson_makes_the_lessons_that_read_it_stale(source_nb, tmp_path,
+                                                                monkeypatch):
+    reader_nb = nbformat.from_dict(source_nb)
+    reader_nb.metadata['needs'] = ['writer']
+    writer, reader = tmp_path / 'writer.md', tmp_path / 'reader.md'
+    ex, runs = fake_build(monkeypatch, tmp_path, {writer: source_nb, reader: reader_nb})
+    ex.execute_stale(log=lambda *a: None)
+    assert ex.stale_notebooks() == []
+    source_nb.cells[2].source = 'import tensorflow as tf'  # the writer's TensorFlow code
+    stale = [(s.name, fw) for s, fw, *_ in ex.stale_notebooks()]
+    assert stale == [('writer.md', 'tensorflow'), ('reader.md', 'tensorflow')]
+
+
+@pytest.mark.parametrize('needs, message', [
+    ('writer', r'must be a list of lesson names, such as `needs: \[mnist_gan\]`; got .writer.'),
+    (['../outside'], r'`needs: \[../outside\]` must name a lesson in the same folder'),
+    (['writer.md'], r'must name a lesson in the same folder by its file name without `.md`'),
+    (['notes'], 'reader.md needs notes.md, which is not a lesson'),
+    (['reader'], 'form a cycle'),
+])
+def test_needs_is_checked_on_every_run(source_nb, tmp_path, monkeypatch, needs, message):
+    reader_nb = nbformat.from_dict(source_nb)
+    writer, reader = tmp_path / 'writer.md', tmp_path / 'reader.md'
+    ex, runs = fake_build(monkeypatch, tmp_path, {writer: source_nb, reader: reader_nb})
+    ex.execute_stale(log=lambda *a: None)
+    (tmp_path / 'notes.md').touch()
+    reader_nb.metadata['needs'] = needs  # front matter only: no code changed
+    with pytest.raises(ex.BuildError, match=message):
+        ex.stale_notebooks()
+
+
+def test_a_failed_run_writes_no_notebook(source_nb, tmp_path, monkeypatch):
+    second_nb = nbformat.from_dict(source_nb)
+    first, second = tmp_path / 'first.md', tmp_path / 'second.md'
+    ex, runs = fake_build(monkeypatch, tmp_path, {first: source_nb, second: second_nb})
+    ex.execute_stale(log=lambda *a: None)
+    committed = {p: p.read_bytes() for p in tmp_path.glob('*/*.ipynb')}
+    source_nb.cells[0].source = '# Prose only'  # first: rewritten without running
+    second_nb.cells[1].source = 'import torch as pt'  # second: runs, and fails
+
+    def failing(nb, workdir, label):
+        raise ex.BuildError(f'{label}: a cell failed')
+    monkeypatch.setattr(ex, 'execute', failing)
+    with pytest.raises(ex.BuildError, match=r'second.md \[pytorch\]: a cell failed'):
+        ex.execute_stale(log=lambda *a: None)
+    assert {p: p.read_bytes() for p in tmp_path.glob('*/*.ipynb')} == committed
+
+
+LESSON_TEXT = """# A lesson
+
+```{code-cell} ipython3
+:tags: [TAG]
+print(1)
+```
+"""
+JUPYTEXT = """jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+"""
+KERNELSPEC = """kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+"""
+
+
+@pytest.mark.parametrize('front', [
+    f'---\n{JUPYTEXT}{KERNELSPEC}---\n',
+    f'---\n{KERNELSPEC}{JUPYTEXT}---\n',  # kernelspec first
+    f'\ufeff---\n{JUPYTEXT}{KERNELSPEC}---\n',  # a UTF-8 byte-order mark
+])
+def test_lessons_are_recognised_by_their_front_matter(tmp_path, monkeypatch, front):
+    from bookbuild import lessons
+    monkeypatch.setattr(lessons, 'CHAPTERS', tmp_path)
+    (tmp_path / 'lesson.md').write_text(front + LESSON_TEXT.replace('TAG', 'mxnet'),
+                                        encoding='utf-8')
+    (tmp_path / 'prose.md').write_text('# Just prose\n', encoding='utf-8')
+    assert lessons.lesson_sources() == [tmp_path / 'lesson.md']
+    nb = lessons.read_source(tmp_path / 'lesson.md')
+    assert [c.metadata.get('tags') for c in nb.cells if c.cell_type == 'code'] == [['mxnet']]
+
+
+def test_code_without_lesson_front_matter_and_misspelt_tags_are_errors(tmp_path, monkeypatch):
+    from bookbuild import BuildError, lessons
+    monkeypatch.setattr(lessons, 'CHAPTERS', tmp_path)
+    page = tmp_path / 'page.md'
+    page.write_text(LESSON_TEXT.replace('TAG', 'mxnet'), encoding='utf-8')
+    with pytest.raises(BuildError, match='page.md has code cells but no jupytext front matter'):
+        lessons.lesson_sources()
+    page.write_text(f'---\n{JUPYTEXT}{KERNELSPEC}---\n' + LESSON_TEXT.replace('TAG', 'tensorflw'),
+                    encoding='utf-8')
+    with pytest.raises(BuildError, match="page.md, cell 2: unknown tag 'tensorflw'. Framework "
+                                         'tags are pytorch, tensorflow, mxnet'):
+        lessons.read_source(page)
+
+
+@pytest.mark.parametrize('toc, message', [
+    (None, '_toc.yml is missing'),
+    ('parts: [chapters: [file: a]\n', '_toc.yml is not valid YAML'),
+    ('format: jb-book\nroot: intro\n', 'must hold `parts:`'),
+    ('parts:\n  - chapters:\n      - url: https://example.org\n', "entries this book does not "
+                                                                     "build: {'url'"),
+    ('parts:\n  - chapters:\n      - glob: chapters/*\n', "does not build: {'glob'"),
+])
+def test_a_bad_table_of_contents_gets_one_clear_error(tmp_path, toc, message):
+    from bookbuild import BuildError
+    from bookbuild.lessons import book_order
+    path = tmp_path / '_toc.yml'
+    if toc is not None:
+        path.write_text(toc, encoding='utf-8')
+    with pytest.raises(BuildError, match=message):
+        book_order(path)
+
+
+def test_a_dying_kernel_names_the_cell_it_was_running(tmp_path):
+    from bookbuild import BuildError
+    from bookbuild.execute import execute
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [code('x = 1'), code('import os\nos._exit(1)'), code('print(x)')]
+    nb.cells[1].id = 'the-fatal-cell'
+    with pytest.raises(BuildError, match=r'the kernel died .* while running cell '
+                                         r'the-fatal-cell:\nimport os'):
+        execute(nb, tmp_path, 'dying.md [pytorch]')
