@@ -266,7 +266,8 @@ def test_image_grid_tiles_row_by_row_with_white_gaps():
     with pytest.raises(ValueError, match=r'\(n, height, width\), got shape \(4, 784\)'):
         common.image_grid(np.zeros((4, 784)), nrows=2)
     for nrows in (0, -1, 1.5):
-        with pytest.raises(ValueError, match=f'nrows must be an integer of at least 1, got {nrows}'):
+        with pytest.raises(ValueError, match=f'nrows must be an integer of at least 1, '
+                                             f'got {nrows}'):
             common.image_grid(images, nrows=nrows)
 
 
