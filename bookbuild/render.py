@@ -56,6 +56,15 @@ def stage():
 
 
 RENDERER = Path(__file__).with_name('sphinx_ext.py')
+# ipykernel's start-up notice, written by the kernel MyST-NB starts for the framework-free
+# page it executes (gan_fundamentals.md); the kernel listens on localhost only.
+KERNEL_NOTICE = 'Kernel is running over TCP without encryption'
+
+
+def without_kernel_notice(stderr):
+    """`stderr` of the render without the line of ipykernel's start-up notice."""
+    return ''.join(line for line in stderr.splitlines(keepends=True)
+                   if KERNEL_NOTICE not in line)
 RENDERER_STAMP = BUILD / '.sphinx_ext.sha256'
 
 
@@ -69,7 +78,8 @@ def render():
     renderer = hashlib.sha256(RENDERER.read_bytes()).hexdigest()
     if not RENDERER_STAMP.exists() or RENDERER_STAMP.read_text() != renderer:
         command.append('--all')
-    result = subprocess.run(command)
+    result = subprocess.run(command, stderr=subprocess.PIPE, text=True)
+    sys.stderr.write(without_kernel_notice(result.stderr))
     if result.returncode != 0:
         raise SystemExit(f'the book did not build (exit {result.returncode}); see the '
                          'warnings above')

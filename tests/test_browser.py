@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from bookbuild import BUILD, FRAMEWORKS, NOTEBOOKS
+from bookbuild import BUILD, CHAPTERS, FRAMEWORKS, NOTEBOOKS
 
 CHROMIUM = '/usr/bin/chromium'
 CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu',
@@ -192,7 +192,8 @@ def test_exercise_solutions_are_hidden_until_clicked(visit):
     v = visit()
     page = v.open(LESSONS[0])
     solutions = page.locator('div.solution')
-    assert solutions.count() == 3
+    written = (CHAPTERS / 'gaussian_gan.md').read_text().count('```{solution}')
+    assert written >= 3 and solutions.count() == written
     body = solutions.first.locator('section').first
     assert not body.is_visible()
     solutions.first.locator('.admonition-title').click()

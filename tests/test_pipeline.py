@@ -388,3 +388,12 @@ def test_a_dying_kernel_names_the_cell_it_was_running(tmp_path):
     with pytest.raises(BuildError, match=r'the kernel died .* while running cell '
                                          r'the-fatal-cell:\nimport os'):
         execute(nb, tmp_path, 'dying.md [pytorch]')
+
+
+def test_the_render_drops_only_the_kernels_start_up_notice():
+    from bookbuild.render import KERNEL_NOTICE, without_kernel_notice
+    stderr = ('WARNING: a real Sphinx warning\n'
+              f'[IPKernelApp] WARNING | {KERNEL_NOTICE}. All communication is plain text.\n'
+              'Traceback (most recent call last):\n')
+    assert without_kernel_notice(stderr) == ('WARNING: a real Sphinx warning\n'
+                                             'Traceback (most recent call last):\n')
