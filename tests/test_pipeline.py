@@ -125,12 +125,10 @@ def test_prose_edits_keep_outputs_and_code_edits_do_not(source_nb, tmp_path, mon
     assert ex.execute_stale(log=lambda *a: None) == 1 and ex.stale_notebooks() == []
 
 
-def test_a_lesson_runs_the_lessons_it_reads_from_first(source_nb, tmp_path, monkeypatch):
+def fake_build(monkeypatch, tmp_path, sources):
+    """The execute module working on `sources` (path -> source notebook) in tmp_path, with
+    an `execute` that records what ran instead of starting kernels."""
     from bookbuild import execute as ex
-    writer, reader = tmp_path / 'writer.md', tmp_path / 'reader.md'
-    reader_nb = nbformat.from_dict(source_nb)
-    reader_nb.metadata['needs'] = ['writer']
-    sources = {writer: source_nb, reader: reader_nb}
     for path in sources:
         path.touch()
     monkeypatch.setattr(ex, 'lesson_sources', lambda: list(sources))
@@ -139,7 +137,15 @@ def test_a_lesson_runs_the_lessons_it_reads_from_first(source_nb, tmp_path, monk
     monkeypatch.setattr(ex, 'ROOT', tmp_path)
     monkeypatch.setattr(ex, 'RUNS', tmp_path / 'runs')
     runs = []
-    monkeypatch.setattr(ex, 'execute', lambda nb, workdir, label: runs.append(label))
+    monkeypatch.setattr(ex, 'execute', lambda nb, workdir, label: runs.append(label) or nb)
+    return ex, runs
+
+
+def test_a_lesson_runs_the_lessons_it_reads_from_first(source_nb, tmp_path, monkeypatch):
+    writer, reader = tmp_path / 'writer.md', tmp_path / 'reader.md'
+    reader_nb = nbformat.from_dict(source_nb)
+    reader_nb.metadata['needs'] = ['writer']
+    ex, runs = fake_build(monkeypatch, tmp_path, {writer: source_nb, reader: reader_nb})
     quiet = {'log': lambda *a: None}
 
     assert ex.execute_stale(**quiet) == 6  # the writer ran first, so nothing runs twice
@@ -246,22 +252,6 @@ def test_training_cell_keeps_exactly_one_final_figure():
         kinds = [o.output_type for o in cell.outputs]
         assert kinds == ['stream', 'display_data'], (framework, kinds)
         assert 'examples/sec' in cell.outputs[0].text
-
-
-def fake_build(monkeypatch, tmp_path, sources):
-    """The execute module working on `sources` (path -> source notebook) in tmp_path, with
-    an `execute` that records what ran instead of starting kernels."""
-    from bookbuild import execute as ex
-    for path in sources:
-        path.touch()
-    monkeypatch.setattr(ex, 'lesson_sources', lambda: list(sources))
-    monkeypatch.setattr(ex, 'read_source', lambda path: sources[path])
-    monkeypatch.setattr(ex, 'notebook_path', lambda s, fw: tmp_path / fw / f'{s.stem}.ipynb')
-    monkeypatch.setattr(ex, 'ROOT', tmp_path)
-    monkeypatch.setattr(ex, 'RUNS', tmp_path / 'runs')
-    runs = []
-    monkeypatch.setattr(ex, 'execute', lambda nb, workdir, label: runs.append(label) or nb)
-    return ex, runs
 
 
 def test_editing_a_lesson_makes_the_lessons_that_read_it_stale(source_nb, tmp_path,
