@@ -34,6 +34,15 @@ CELL_TIMEOUT = 1800
 RUNS = ROOT / '_build' / 'artifacts' / '.runs'
 
 
+class Client(NotebookClient):
+    """nbclient's client, remembering the cell it runs, to name it if the kernel dies."""
+    running = None
+
+    async def async_execute_cell(self, cell, *args, **kwargs):
+        self.running = cell
+        return await super().async_execute_cell(cell, *args, **kwargs)
+
+
 def kernel_env(settings=KERNEL_ENV):
     """This process's environment for a kernel, with `settings` in place of KERNEL_ENV."""
     env = {k: v for k, v in os.environ.items() if k not in KERNEL_ENV}
@@ -93,18 +102,16 @@ def execute(nb, workdir, label, emulated=False, settings=KERNEL_ENV):
     With `emulated`, the kernel runs on an emulated EMULATED_CPU; `settings` replace
     KERNEL_ENV in its environment."""
     manager = {'kernel_manager_class': EmulatedKernelManager} if emulated else {}
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name='python3',
-                            record_timing=False,
-                            resources={'metadata': {'path': str(workdir)}}, **manager)
+    client = Client(nb, timeout=CELL_TIMEOUT, kernel_name='python3', record_timing=False,
+                    resources={'metadata': {'path': str(workdir)}}, **manager)
     try:
         # The kernel process's own stderr only carries its start-up notice about TCP;
         # everything a cell prints arrives through the notebook's outputs.
         client.execute(stderr=subprocess.DEVNULL, env=kernel_env(settings))
     except DeadKernelError:
-        running = next((c for c in nb.cells if c.cell_type == 'code'
-                        and c.get('execution_count') is None), None)
+        running = client.running
         where = (f'while running cell {running.id}:\n{running.source[:300]}' if running
-                 else 'after the last cell')
+                 else 'before the first cell')
         raise BuildError(f'{label}: the kernel died (out of memory, or a crash in native '
                          f'code) {where}') from None
     except Exception as error:
