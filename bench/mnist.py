@@ -4,27 +4,18 @@ PyTorch reference loop and with this machine's matmul peak.
     .venv/bin/python bench/mnist.py [--steps 100] [--repeats 3] [--compare-profile]
 
 Each framework runs the lesson's own code (networks, update_D, update_G, loss, optimizers,
-d2lshim loader and noise) on MNIST. The reference is a plain PyTorch loop written like the
+d2lshim loader and noise) on MNIST, in its own environment, without the numerics profile
+unless compared with it (bench/lesson_kernels.py). The reference is a plain PyTorch loop written like the
 reference documents: batch 100, Adam 2e-4, the larger discriminator (1024, 512, 256),
-real and generated batches through D separately, a DataLoader over a TensorDataset.
+real and generated batches through D separately, a DataLoader over a TensorDataset; it and
+the matmul peak are measured in PyTorch's environment.
 Examples/sec is the median over repeats of `--steps` training steps, after a warm-up.
 GFLOP/s counts the multiply-adds of the dense layers that each loop actually computes.
 """
 import argparse
-import json
-import os
 import statistics
-import subprocess
-import sys
 import time
 
-import torch
-
-from bookbuild import CHAPTERS, FRAMEWORKS
-from bookbuild.lessons import lesson_namespace
-from bookbuild.numerics import NUMERICS_PROFILE
-
-LESSON = CHAPTERS / 'mnist_gan.md'
 LESSON_G = [100, 256, 512, 1024, 784]
 LESSON_D = [784, 512, 256, 128, 1]
 REFERENCE_D = [784, 1024, 512, 256, 1]
@@ -48,6 +39,7 @@ def step_flops(G, D, D_weight_grads_in_G_step):
 
 
 def matmul_peak(n=2048, seconds=3.0):
+    import torch
     a, b = torch.randn(n, n), torch.randn(n, n)
     a @ b
     started, count = time.perf_counter(), 0
@@ -82,6 +74,7 @@ def lesson_steps(ns):
 
 def reference_steps(images):
     """A plain PyTorch loop in the style of the reference documents."""
+    import torch
     from torch import nn
 
     def mlp(sizes, out):
@@ -138,67 +131,71 @@ def throughput(run, steps, repeats):
     return statistics.median(rates)
 
 
-def measure(args):
-    """(matmul peak GFLOP/s, lesson batch size, [(loop, examples/s, FLOPs per example)])."""
-    namespaces = {fw: lesson_namespace(LESSON, fw, stop_before='train(') for fw in FRAMEWORKS}
-    # Importing MXNet in the same process leaves PyTorch with one thread; a lesson notebook
-    # runs alone and gets them all, so measure it that way.
-    torch.set_num_threads(os.cpu_count())
-    ns = namespaces['pytorch']
-    assert [ns['latent_dim']] + [p.shape[0] for p in ns['net_G'].parameters()][1::2] == LESSON_G
-    assert [784] + [p.shape[0] for p in ns['net_D'].parameters()][1::2] == LESSON_D
-    images = torch.cat([X for X, _ in ns['d2l'].load_data_mnist(1000, train=True)])
-    peak = matmul_peak()
-    rows = [('reference loop (PyTorch)', throughput(reference_steps(images), args.steps,
-                                                   args.repeats),
-             step_flops(LESSON_G, REFERENCE_D, True))]
-    for framework, ns in namespaces.items():
-        rows.append((f'lesson, {FRAMEWORKS[framework][0]}',
-                     throughput(lesson_steps(ns), args.steps, args.repeats),
-                     step_flops(LESSON_G, LESSON_D, framework == 'mxnet')))
-    peak = max(peak, matmul_peak())  # measured before and after, under the same load
-    return peak, ns['batch_size'], rows
+def measure(ns, framework, label, steps, repeats):
+    """In a framework's lesson kernel: [(loop, examples/s, FLOPs per example)] of the
+    lesson's loop, and in PyTorch's also of the reference loop, with the matmul peak."""
+    result = {'batch_size': ns['batch_size'], 'rows': []}
+    if framework == 'pytorch':
+        import torch
+        assert [ns['latent_dim']] + [p.shape[0] for p in ns['net_G'].parameters()][1::2] == \
+            LESSON_G
+        assert [784] + [p.shape[0] for p in ns['net_D'].parameters()][1::2] == LESSON_D
+        images = torch.cat([X for X, _ in ns['d2l'].load_data_mnist(1000, train=True)])
+        result['peak'] = matmul_peak()
+        result['threads'] = torch.get_num_threads()
+        result['rows'].append(('reference loop (PyTorch)',
+                               throughput(reference_steps(images), steps, repeats),
+                               step_flops(LESSON_G, REFERENCE_D, True)))
+    result['rows'].append((f'lesson, {label}', throughput(lesson_steps(ns), steps, repeats),
+                           step_flops(LESSON_G, LESSON_D, framework == 'mxnet')))
+    if framework == 'pytorch':
+        result['peak'] = max(result['peak'], matmul_peak())  # before and after, same load
+    return result
+
+
+def measure_all(args, settings):
+    from bookbuild import CHAPTERS
+    from lesson_kernels import measure_in_lessons
+    measured = measure_in_lessons(CHAPTERS / 'mnist_gan.md', 'mnist', 'measure',
+                                  settings=settings, steps=args.steps, repeats=args.repeats)
+    torch_run = measured['pytorch']
+    rows = [row for result in measured.values() for row in result['rows']]
+    return torch_run, sorted(rows, key=lambda row: not row[0].startswith('reference'))
 
 
 def compare_profile(args):
-    """Measure in two fresh processes, without and with the numerics profile."""
-    options = ['--steps', str(args.steps), '--repeats', str(args.repeats), '--json']
-    plain = {k: v for k, v in os.environ.items() if k not in NUMERICS_PROFILE}
-    measured = {}
-    for name, env in [('default', plain), ('profile', {**plain, **NUMERICS_PROFILE})]:
-        done = subprocess.run([sys.executable, __file__, *options], env=env, check=True,
-                              capture_output=True, text=True)
-        measured[name] = json.loads(done.stdout.splitlines()[-1])
+    """Measure every loop without and with the numerics profile, side by side."""
+    from lesson_kernels import WITHOUT_PROFILE
+    from bookbuild.numerics import NUMERICS_PROFILE
+    measured = {name: measure_all(args, settings) for name, settings in
+                [('default', WITHOUT_PROFILE), ('profile', {**WITHOUT_PROFILE,
+                                                            **NUMERICS_PROFILE})]}
     print(f'MNIST GAN examples/s, {args.steps} steps x {args.repeats} repeats (median), '
           f'without and with the numerics profile (python -m bookbuild profile)')
     print(f'{"loop":26s} {"default":>9s} {"profile":>9s} {"ratio":>6s}')
-    for (name, fast, _), (_, slow, _) in zip(measured['default']['rows'],
-                                             measured['profile']['rows']):
+    for (name, fast, _), (_, slow, _) in zip(measured['default'][1], measured['profile'][1]):
         print(f'{name:26s} {fast:9.0f} {slow:9.0f} {slow / fast:6.2f}')
-    print(f'{"matmul peak, GFLOP/s":26s} {measured["default"]["peak"]:9.0f} '
-          f'{measured["profile"]["peak"]:9.0f} '
-          f'{measured["profile"]["peak"] / measured["default"]["peak"]:6.2f}')
+    fast, slow = measured['default'][0]['peak'], measured['profile'][0]['peak']
+    print(f'{"matmul peak, GFLOP/s":26s} {fast:9.0f} {slow:9.0f} {slow / fast:6.2f}')
 
 
 def main():
+    from lesson_kernels import WITHOUT_PROFILE
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--steps', type=int, default=100)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--compare-profile', action='store_true',
                         help='measure without and with the numerics profile, side by side')
-    parser.add_argument('--json', action='store_true', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.compare_profile:
         return compare_profile(args)
-    peak, batch_size, rows = measure(args)
-    if args.json:
-        print(json.dumps({'peak': peak, 'rows': rows}))
-        return
+    torch_run, rows = measure_all(args, WITHOUT_PROFILE)
+    peak = torch_run['peak']
     reference = rows[0][1]
     best = max(rate for _, rate, _ in rows[1:])
-    print(f'MNIST GAN, lesson batch {batch_size}, {args.steps} steps '
+    print(f'MNIST GAN, lesson batch {torch_run["batch_size"]}, {args.steps} steps '
           f'x {args.repeats} repeats (median); matmul peak {peak:.0f} GFLOP/s '
-          f'({torch.get_num_threads()} threads, 2048x2048 float32)')
+          f'({torch_run["threads"]} threads, 2048x2048 float32)')
     print(f'{"loop":26s} {"examples/s":>10s} {"vs ref":>7s} {"vs best":>8s} '
           f'{"MFLOP/ex":>9s} {"GFLOP/s":>8s} {"of peak":>8s}')
     for name, rate, flops in rows:

@@ -31,7 +31,8 @@ def train_and_evaluate(framework, parameters, workdir):
     folder.mkdir(parents=True)
     nb = short_run(LESSON, framework, {**parameters, 'out_dir': str(folder)})
     settings = {**KERNEL_ENV, **SHARED_CORES_ENV, 'D2LSHIM_ARTIFACTS': str(folder)}
-    execute(nb, folder, f'{LESSON.name} [{framework}] {parameters}', settings=settings)
+    execute(nb, framework, folder, f'{LESSON.name} [{framework}] {parameters}',
+                 settings=settings)
     from d2lshim import metrics
     result = metrics.evaluate(metrics.load_samples(folder / 'samples.npy'))
     print(f'{framework} seed {parameters["seed"]}: Parzen {result["parzen"]["mean"]:.0f}, '

@@ -56,8 +56,9 @@ def digest(run, framework, settings, on_haswell):
         else:
             nb = short_run(CHAPTERS / f'{run}.md', framework, **PORTABILITY_RUNS[run])
             try:
-                output = repr(fingerprint(execute(nb, Path(folder), run, emulated=on_haswell,
-                                                  settings=settings)))
+                done = execute(nb, framework, Path(folder), run, emulated=on_haswell,
+                               settings=settings)
+                output = repr(fingerprint(done))
             except BuildError as failure:
                 output, error = None, str(failure)
     if output is None:

@@ -4,23 +4,24 @@
     python -m bookbuild book        # ... then merge and render the site -> _build/html/
     python -m bookbuild check       # fail if a committed notebook is stale
     python -m bookbuild profile     # the numerics profile of checked runs, as shell exports
+    python -m bookbuild editions    # a zip per framework for readers -> _build/editions/
+    python -m bookbuild lab         # JupyterLab with one kernel per framework
+    python -m bookbuild lock NAME   # resolve locks/NAME.in into the lock locks/NAME.txt
 
-A framework is a cell tag, a tab label and a d2lshim backend; adding one here (and a
-backend module in d2lshim) is all the pipeline needs.
+The frameworks come from d2lshim.frameworks, where each is written once.
 """
 from pathlib import Path
+
+from d2lshim.frameworks import FRAMEWORKS
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / 'chapters'
 NOTEBOOKS = ROOT / 'notebooks'
 BUILD = ROOT / '_build'
 
-# tag -> (tab label, d2lshim backend). The order is the order of the tabs.
-FRAMEWORKS = {
-    'pytorch': ('PyTorch', 'torch'),
-    'tensorflow': ('TensorFlow', 'tensorflow'),
-    'mxnet': ('MXNet', 'mxnet'),
-}
+# The order of FRAMEWORKS is the order of the tabs; the first is the reference the
+# cross-framework tests compare the others with.
+REFERENCE = next(iter(FRAMEWORKS))
 SYNC_GROUP = 'framework'
 
 

@@ -3,33 +3,63 @@ import shlex
 import sys
 import time
 
-from bookbuild import ROOT
-from bookbuild.execute import BuildError, execute_stale, stale_notebooks
-from bookbuild.numerics import NUMERICS_PROFILE
+from bookbuild import FRAMEWORKS, ROOT, BuildError
+
+COMMANDS = {
+    'notebooks': 'execute what changed',
+    'book': 'execute what changed, build the editions and render the site',
+    'check': 'fail if a committed notebook is stale',
+    'profile': 'print the numerics profile as shell exports',
+    'editions': "build each framework's edition for readers",
+    'lab': 'start JupyterLab on notebooks/ with one kernel per framework',
+    'lock': 'resolve locks/NAME.in (a framework tag or "tooling") into locks/NAME.txt',
+}
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m bookbuild', description=__doc__)
-    parser.add_argument('command', choices=['notebooks', 'book', 'check', 'profile'],
-                        help='notebooks: execute what changed; book: also render the site; '
-                             'check: fail if a committed notebook is stale; profile: print '
-                             'the numerics profile as shell exports')
+    parser = argparse.ArgumentParser(
+        prog='python -m bookbuild',
+        description='; '.join(f'{name}: {what}' for name, what in COMMANDS.items()))
+    parser.add_argument('command', choices=COMMANDS)
+    parser.add_argument('names', nargs='*', help='for lock: which locks to resolve')
     args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except BuildError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 1
+
+
+def run(args):
     if args.command == 'profile':
+        from bookbuild.numerics import NUMERICS_PROFILE
         for key, value in NUMERICS_PROFILE.items():
             print(f'export {key}={shlex.quote(value)}')
         return 0
+    if args.command == 'lock':
+        from bookbuild.environments import lock
+        known = [*FRAMEWORKS, 'tooling']
+        for name in args.names or known:
+            if name not in known:
+                raise BuildError(f'no lock called {name!r}; known: {", ".join(known)}')
+            lock(name)
+        return 0
+    if args.command == 'lab':
+        from bookbuild.environments import lab
+        return lab()
+    if args.command == 'editions':
+        from bookbuild.editions import build_editions
+        for path in build_editions():
+            print(f'wrote {path.relative_to(ROOT)}')
+        return 0
+    from bookbuild.execute import execute_stale, stale_notebooks
     if args.command == 'check':
         stale = stale_notebooks()
         for source, framework, *_ in stale:
             print(f'stale: {source.relative_to(ROOT)} [{framework}]')
         return 1 if stale else 0
     started = time.perf_counter()
-    try:
-        executed = execute_stale()
-    except BuildError as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 1
+    executed = execute_stale()
     print(f'{executed} notebook(s) executed in {time.perf_counter() - started:.1f} s')
     if args.command == 'book':
         from bookbuild.render import render, stage

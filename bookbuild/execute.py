@@ -12,8 +12,9 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from bookbuild import FRAMEWORKS, ROOT, BuildError
-from bookbuild.lessons import inputs_hash, lesson_sources, notebook_path, read_source, split
+from bookbuild import FRAMEWORKS, ROOT, BuildError, environments
+from bookbuild.lessons import (inputs_hash, lesson_sources, notebook_path, read_source,
+                               short_run, split)
 from bookbuild.numerics import NUMERICS_PROFILE, EmulatedKernelManager
 
 # The environment every kernel gets, in the book build and in nbval (tests/conftest.py).
@@ -97,13 +98,16 @@ def lesson_hash(source, framework, reading=()):
     return hashlib.sha256('\n'.join(parts).encode()).hexdigest()
 
 
-def execute(nb, workdir, label, emulated=False, settings=KERNEL_ENV):
-    """Run `nb` top to bottom in a fresh python3 kernel; fail on any error or stderr.
-    With `emulated`, the kernel runs on an emulated EMULATED_CPU; `settings` replace
-    KERNEL_ENV in its environment."""
+def execute(nb, framework, workdir, label, emulated=False, settings=KERNEL_ENV):
+    """Run `nb` top to bottom in a fresh kernel of `framework`'s environment; fail on any
+    error or stderr. With `emulated`, the kernel runs on an emulated EMULATED_CPU;
+    `settings` replace KERNEL_ENV in its environment. The notebook keeps its plain python3
+    kernelspec, which is what readers' Jupyter runs."""
+    environments.ensure(framework)
     manager = {'kernel_manager_class': EmulatedKernelManager} if emulated else {}
-    client = Client(nb, timeout=CELL_TIMEOUT, kernel_name='python3', record_timing=False,
-                    resources={'metadata': {'path': str(workdir)}}, **manager)
+    client = Client(nb, timeout=CELL_TIMEOUT, kernel_name=environments.kernel_name(framework),
+                    record_timing=False, resources={'metadata': {'path': str(workdir)}},
+                    **manager)
     try:
         # The kernel process's own stderr only carries its start-up notice about TCP;
         # everything a cell prints arrives through the notebook's outputs.
@@ -172,7 +176,7 @@ def execute_recorded(source, framework, nb, digest, log):
     started = time.perf_counter()
     log(f'executing {label(source, framework)} ...')
     path.parent.mkdir(parents=True, exist_ok=True)
-    execute(nb, path.parent, label(source, framework))
+    execute(nb, framework, path.parent, label(source, framework))
     stamp = run_stamp(source, framework)
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(digest)
@@ -215,3 +219,17 @@ def execute_stale(log=print):
     for nb, path in finished:
         write_atomically(nb, path)
     return executed
+
+
+def run_in_lesson(source, framework, code, workdir, parameters=None, stop_before='train(',
+                  settings=KERNEL_ENV):
+    """Execute `source`'s cells for `framework`, with `parameters` set as papermill would,
+    up to the first code cell that starts with `stop_before`, then `code`, in a kernel of
+    the framework's environment with `settings`; return what `code` printed. Tests and
+    benches use it to exercise exactly the code the book shows, framework by framework."""
+    nb = short_run(source, framework, parameters=parameters, stop_before=stop_before)
+    nb.cells.append(nbformat.v4.new_code_cell(code, id='appended'))
+    execute(nb, framework, workdir, f'{label(source, framework)} + appended code',
+            settings=settings)
+    return ''.join(output.get('text', '') for output in nb.cells[-1].outputs
+                   if output.get('name') == 'stdout')

@@ -1,20 +1,16 @@
 """Lessons: one MyST markdown source each, split into one notebook per framework."""
-import contextlib
 import ast
 import hashlib
-import io
 import json
-import linecache
-import os
 
 import jupytext
 import nbformat
 import yaml
 
 from bookbuild import CHAPTERS, FRAMEWORKS, NOTEBOOKS, ROOT, BuildError
+from bookbuild.environments import lock_file
 from bookbuild.numerics import NUMERICS_PROFILE
 
-LOCK_FILE = ROOT / 'constraints.txt'
 # Cell tags other than the frameworks' that a lesson may use (papermill's and MyST-NB's);
 # anything else is most likely a misspelt framework and would run in every framework.
 OTHER_TAGS = {'parameters', 'injected-parameters', 'hide-input', 'hide-output', 'hide-cell',
@@ -106,8 +102,13 @@ def notebook_path(source, framework):
     return NOTEBOOKS / framework / (source.stem + '.ipynb')
 
 
+# The first cell of every split notebook: which edition it belongs to and how to set it up.
+SETUP_CELL_ID = 'edition-setup'
+
+
 def split(source_nb, framework):
-    """The notebook a reader of `framework` runs: common cells plus that framework's."""
+    """The notebook a reader of `framework` runs: a note on how to set it up, then the
+    common cells and that framework's."""
     if framework not in FRAMEWORKS:
         raise ValueError(f'unknown framework {framework!r}; known: {", ".join(FRAMEWORKS)}')
     nb = nbformat.v4.new_notebook()
@@ -124,6 +125,10 @@ def split(source_nb, framework):
             new = nbformat.v4.new_markdown_cell(cell.source, metadata=metadata)
         new.id = cell_id(index)
         nb.cells.append(new)
+    from bookbuild.editions import setup_note  # editions reads the split notebooks
+    note = nbformat.v4.new_markdown_cell(setup_note(framework))
+    note.id = SETUP_CELL_ID
+    nb.cells.insert(0, note)
     return nb
 
 
@@ -161,7 +166,8 @@ def helper_modules(backend, code=()):
 
 def inputs_hash(split_nb, framework):
     """A hash of everything that can change the outputs of a split notebook: its code cells
-    (prose cannot), the helper modules it runs, the lock file and the numerics profile.
+    (prose cannot), the helper modules it runs, its framework's lock file and the numerics
+    profile.
     Data files a helper reads are pinned by a checksum in that helper's source (see
     d2lshim/classifier.py)."""
     digest = hashlib.sha256()
@@ -169,20 +175,24 @@ def inputs_hash(split_nb, framework):
              if c.cell_type == 'code']
     digest.update(json.dumps(cells, sort_keys=True).encode())
     code = [c.source for c in split_nb.cells if c.cell_type == 'code']
-    for path in helper_modules(FRAMEWORKS[framework][1], code):
+    for path in helper_modules(FRAMEWORKS[framework].backend, code):
         digest.update(path.name.encode() + path.read_bytes())
-    digest.update(LOCK_FILE.read_bytes())
+    digest.update(lock_file(framework).read_bytes())
     digest.update(json.dumps(NUMERICS_PROFILE, sort_keys=True).encode())
     return digest.hexdigest()
 
 
-def short_run(source, framework, parameters=None, stop_after=None):
+def short_run(source, framework, parameters=None, stop_after=None, stop_before=None):
     """The split notebook of `source` with `parameters` set in a cell after the one tagged
     `parameters` (as papermill does), ending with the first code cell that starts with
-    `stop_after` (or with the last cell)."""
+    `stop_after`, or just before the first that starts with `stop_before` (or with the
+    last cell)."""
     nb = split(read_source(source), framework)
     cells = []
     for cell in nb.cells:
+        if cell.cell_type == 'code' and stop_before and \
+                cell.source.lstrip().startswith(stop_before):
+            break
         cells.append(cell)
         if 'parameters' in cell.metadata.get('tags', []) and parameters:
             cells.append(nbformat.v4.new_code_cell(
@@ -192,36 +202,3 @@ def short_run(source, framework, parameters=None, stop_after=None):
             break
     nb.cells = cells
     return nb
-
-
-def lesson_namespace(source, framework, stop_before, parameters=None):
-    """Run a lesson's own code for `framework` in this process, up to (not including)
-    the first code cell that starts with `stop_before`; return the variables it defined.
-
-    `parameters` override the values of the cell tagged `parameters`, as papermill would.
-    Tests and benchmarks use it to exercise exactly the code the book shows.
-    """
-    from matplotlib import pyplot as plt
-
-    from d2lshim.common import BATCH_ENV
-    os.environ[BATCH_ENV] = '1'
-    plt.switch_backend('Agg')
-    namespace = {'__name__': '__lesson__'}
-    for cell in split(read_source(source), framework).cells:
-        if cell.cell_type != 'code':
-            continue
-        if cell.source.lstrip().startswith(stop_before):
-            plt.close('all')
-            return namespace
-        filename = f'<{source.name}:{cell.id}:{framework}>'
-        # Registered like IPython does, so tools that read source (tf.function) find it.
-        linecache.cache[filename] = (len(cell.source), None,
-                                     cell.source.splitlines(True), filename)
-        with contextlib.redirect_stdout(io.StringIO()):  # the caller wants values, not prints
-            exec(compile(cell.source, filename, 'exec'), namespace)
-        if 'parameters' in cell.metadata.get('tags', []):
-            unknown = set(parameters or {}) - set(namespace)
-            if unknown:
-                raise ValueError(f'{source.name} has no parameters {sorted(unknown)}')
-            namespace.update(parameters or {})
-    raise ValueError(f'{source.name} has no {framework} code cell starting with {stop_before!r}')

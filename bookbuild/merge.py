@@ -5,6 +5,7 @@ import json
 import nbformat
 
 from bookbuild import FRAMEWORKS, SYNC_GROUP
+from bookbuild.editions import EDITIONS_FOLDER, edition_name
 from bookbuild.lessons import cell_frameworks, cell_id, is_framework_specific
 
 
@@ -22,19 +23,29 @@ def markdown_tab_set(cells):
         for framework in cell_frameworks(cell):
             texts[framework].append(cell.source)
     lines = ['::::{tab-set}', f':sync-group: {SYNC_GROUP}', '']
-    for framework, (label, _) in FRAMEWORKS.items():
-        body = '\n\n'.join(texts[framework]) or f'*Nothing specific to {label} here.*'
-        lines += [f':::{{tab-item}} {label}', f':sync: {framework}', '', body, ':::', '']
+    for framework in FRAMEWORKS.values():
+        body = '\n\n'.join(texts[framework.tag]) or \
+            f'*Nothing specific to {framework.label} here.*'
+        lines += [f':::{{tab-item}} {framework.label}', f':sync: {framework.tag}', '', body,
+                  ':::', '']
     return '\n'.join(lines + ['::::'])
 
 
+def edition_links():
+    """MyST links to every framework's edition, as staged by bookbuild.render."""
+    return ', '.join(f'{{download}}`{framework.label} </{EDITIONS_FOLDER}/'
+                     f'{edition_name(framework.tag)}.zip>`' for framework in FRAMEWORKS.values())
+
+
 def download_cell(downloads):
-    """A note under the title linking the lesson's runnable notebook for every framework."""
-    links = ', '.join(f'{{download}}`{FRAMEWORKS[fw][0]} <{path}>`'
+    """A note under the title linking every framework's edition and the lesson's notebooks."""
+    links = ', '.join(f'{{download}}`{FRAMEWORKS[fw].label} <{path}>`'
                       for fw, path in downloads.items())
     text = ('```{admonition} Run this lesson yourself\n:class: tip\n'
-            f'Download the notebook for your framework ({links}) and run it in Jupyter with '
-            "the book's environment (`make lab` in a clone of the book).\n```")
+            f'Download the edition of your framework ({edition_links()}): a zip with every '
+            "lesson's notebook, the book's helper package and the pinned requirements. Unzip "
+            'it; its README gives the two commands that install it and open Jupyter. This '
+            f'lesson alone: {links}; it runs in a folder where an edition is installed.\n```')
     cell = nbformat.v4.new_markdown_cell(text)
     cell.id = 'run-this-lesson'
     return cell

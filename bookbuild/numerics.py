@@ -39,11 +39,13 @@ NUMERICS_PROFILE = {
     'MXNET_STORAGE_FALLBACK_LOG_VERBOSE': '0',
     # MXNet and NumPy: OpenBLAS's Haswell kernels on a fixed number of threads (MXNet's
     # operators and OpenBLAS read it), and NumPy's AVX2 loops rather than its AVX-512 ones
-    # (float64 exp and log differ in the last bit; the Parzen metric uses them).
+    # (float64 exp and log differ in the last bit; the Parzen metric uses them). NumPy 1.26
+    # (MXNet's environment) names its AVX-512 targets AVX512F ... AVX512_ICL, NumPy 2.4
+    # X86_V4, AVX512_ICL and AVX512_SPR; each ignores the other's names.
     'OPENBLAS_CORETYPE': 'Haswell',
     'OMP_NUM_THREADS': '2',
     'NPY_DISABLE_CPU_FEATURES': 'AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX '
-                                'AVX512_CLX AVX512_CNL AVX512_ICL',
+                                'AVX512_CLX AVX512_CNL AVX512_ICL X86_V4 AVX512_SPR',
 }
 
 # The CPU that checked outputs are proven on: Haswell (2013) has AVX2 and FMA and nothing

@@ -8,6 +8,7 @@ from pathlib import Path
 import nbformat
 
 from bookbuild import BUILD, CHAPTERS, FRAMEWORKS, ROOT
+from bookbuild.editions import EDITIONS_FOLDER, build_editions
 from bookbuild.lessons import lesson_sources, notebook_path, read_source
 from bookbuild.merge import merge
 
@@ -47,6 +48,8 @@ def stage():
         page = merge(read_source(source), executed, downloads)
         page_path = STAGE / source.relative_to(ROOT).with_suffix('.ipynb')
         wanted[page_path] = nbformat.writes(page).encode()
+    for path in build_editions():
+        wanted[STAGE / EDITIONS_FOLDER / path.name] = path.read_bytes()
     for path, data in wanted.items():
         _write_if_changed(path, data)
     for path in list(STAGE.rglob('*')):

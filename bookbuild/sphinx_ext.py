@@ -5,10 +5,13 @@ cells as plain cells tagged with their framework. At read time this transform wr
 run of consecutive tagged cells into a sphinx-design tab-set: one tab per framework, in
 the order of FRAMEWORKS, all in one sync group, so a click, the stored choice and
 `?framework=mxnet` select a framework everywhere. The nodes follow sphinx-design 0.8.0's
-tab-set contract (pinned; tests/test_site.py checks the emitted HTML).
+tab-set contract (pinned; tests/test_site.py checks the emitted HTML). The `editions`
+directive links every framework's edition.
 """
 from docutils import nodes
+from docutils.statemachine import StringList
 from sphinx.transforms import SphinxTransform
+from sphinx.util.docutils import SphinxDirective
 
 from bookbuild import FRAMEWORKS, SYNC_GROUP
 
@@ -25,7 +28,8 @@ def _framework_of(node):
 def _tab_set(cells):
     tab_set = nodes.container('', is_div=True, design_component='tab-set',
                               classes=['sd-tab-set', 'framework-tabs'])
-    for position, (framework, (label, _)) in enumerate(FRAMEWORKS.items()):
+    for position, framework in enumerate(FRAMEWORKS):
+        label = FRAMEWORKS[framework].label
         mine = [cell for cell in cells if _framework_of(cell) == framework]
         if not mine:
             mine = [nodes.paragraph('', f'This step has no {label} code.',
@@ -83,9 +87,9 @@ def framework_download_buttons(app, pagename, templatename, context, doctree):
             group['buttons'] = [b for b in group['buttons']
                                 if b.get('label') != 'download-notebook-button']
             continue
-        links = [{'type': 'link', 'text': f'{FRAMEWORKS[fw][0]} .ipynb',
+        links = [{'type': 'link', 'text': f'{FRAMEWORKS[fw].label} .ipynb',
                   'url': f"{context['pathto']('_downloads', 1)}/{notebooks[fw]}",
-                  'icon': 'fas fa-code', 'tooltip': f'Download the {FRAMEWORKS[fw][0]} notebook',
+                  'icon': 'fas fa-code', 'tooltip': f'Download the {FRAMEWORKS[fw].label} notebook',
                   'label': f'download-{fw}-notebook-button'}
                  for fw in FRAMEWORKS if fw in notebooks]
         group['buttons'] = links + kept
@@ -105,7 +109,19 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
     context['script_files'] = unique
 
 
+class EditionsDirective(SphinxDirective):
+    """`{editions}`: a paragraph linking every framework's edition (the home page's)."""
+
+    def run(self):
+        from bookbuild.merge import edition_links
+        container = nodes.container()
+        self.state.nested_parse(StringList([f'Download: {edition_links()}.']),
+                                self.content_offset, container)
+        return container.children
+
+
 def setup(app):
+    app.add_directive('editions', EditionsDirective)
     app.add_transform(FrameworkTabs)
     app.connect('html-page-context', drop_duplicate_scripts, priority=900)  # after all adders
     # after sphinx-book-theme fills header_buttons (priority 500) and launch buttons (501)

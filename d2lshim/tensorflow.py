@@ -11,14 +11,14 @@ os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '0')
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from d2lshim import common, data  # noqa: E402
+from d2lshim import common, data, frameworks  # noqa: E402
 from d2lshim.common import (  # noqa: E402
     Accumulator, Animator, BatchLoader, Timer, image_grid, plt, set_figsize, show_images)
 
 __all__ = ['Accumulator', 'Animator', 'Timer', 'plt', 'set_figsize', 'image_grid',
            'show_images', 'artifact_dir', 'set_seed', 'tensor', 'normal', 'matmul',
            'transpose', 'numpy', 'load_array', 'load_data_mnist']
-FRAMEWORK = 'tensorflow'
+FRAMEWORK = frameworks.of_backend(__name__).tag
 
 
 # `normal` draws with stateless ops keyed by (seed, call number). Seeded stateful ops such as

@@ -4,14 +4,14 @@ import random
 import numpy as _np
 import torch
 
-from d2lshim import common, data
+from d2lshim import common, data, frameworks
 from d2lshim.common import (Accumulator, Animator, BatchLoader, Timer, image_grid, plt,
                              set_figsize, show_images)
 
 __all__ = ['Accumulator', 'Animator', 'Timer', 'plt', 'set_figsize', 'image_grid',
            'show_images', 'artifact_dir', 'set_seed', 'tensor', 'normal', 'matmul',
            'transpose', 'numpy', 'load_array', 'load_data_mnist']
-FRAMEWORK = 'pytorch'
+FRAMEWORK = frameworks.of_backend(__name__).tag
 
 
 def set_seed(seed):

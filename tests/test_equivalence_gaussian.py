@@ -1,89 +1,73 @@
-"""The three tabs of the Gaussian lesson are one algorithm: run the lesson's own code in
-each framework from identical weights on identical batches, and compare."""
+"""The tabs of the Gaussian lesson are one algorithm: run the lesson's own code in each
+framework's environment from identical weights on identical batches, and compare with the
+reference framework."""
 import numpy as np
 import pytest
 
-from bookbuild import CHAPTERS, FRAMEWORKS
-from bookbuild.lessons import lesson_namespace
-from lesson_params import get_params, set_params
+from bookbuild import FRAMEWORKS, REFERENCE
+from cross_framework import OTHERS, numbered, probe, unnumbered
 
-LESSON = CHAPTERS / 'gaussian_gan.md'
+LESSON = 'gaussian_gan'
 STEPS = 10
 RTOL = 1e-4
 
 
 @pytest.fixture(scope='module')
-def lessons():
-    """Each framework's lesson namespace, just before training starts."""
-    return {fw: lesson_namespace(LESSON, fw, stop_before='train(') for fw in FRAMEWORKS}
+def batches():
+    rng = np.random.default_rng(0)
+    return {**numbered('X', [rng.normal(size=(8, 2)).astype(np.float32) @ [[1, 2], [-0.1, 0.5]]
+                             + [1, 2] for _ in range(STEPS)]),
+            **numbered('Z', [rng.normal(size=(8, 2)).astype(np.float32) for _ in range(STEPS)])}
 
 
-def test_every_weight_and_bias_starts_from_n_0_002(lessons):
-    for framework, ns in lessons.items():
-        for name in ['net_G', 'net_D']:
-            params = get_params(framework, ns[name])
-            assert len(params) == (2 if name == 'net_G' else 6), (framework, name)
-            for value in params:
-                # a zero-initialised bias (the defect of the reference) would fail here
-                assert np.all(value != 0), (framework, name, value)
-        pooled = np.concatenate([p.ravel() for name in ['net_G', 'net_D']
-                                 for p in get_params(framework, ns[name])])
+@pytest.fixture(scope='module')
+def runs(tmp_path_factory, batches):
+    """Each framework's probe; every framework but the reference starts from the
+    reference's initial weights."""
+    workdir = tmp_path_factory.mktemp('gaussian')
+    reference = probe(LESSON, REFERENCE, ['train', 'wide_layer'], workdir, batches)
+    start = {**numbered('start_G', unnumbered('G', reference)),
+             **numbered('start_D', unnumbered('D', reference))}
+    return {REFERENCE: reference,
+            **{fw: probe(LESSON, fw, ['train', 'wide_layer'], workdir, {**batches, **start})
+               for fw in OTHERS}}
+
+
+def test_every_weight_and_bias_starts_from_n_0_002(runs):
+    for framework, run in runs.items():
+        params_G, params_D = unnumbered('G', run), unnumbered('D', run)
+        assert (len(params_G), len(params_D)) == (2, 6), framework
+        for value in params_G + params_D:
+            # a zero-initialised bias (the defect of the reference) would fail here
+            assert np.all(value != 0), (framework, value)
+        pooled = np.concatenate([p.ravel() for p in params_G + params_D])
         assert 0.012 < pooled.std() < 0.028, (framework, pooled.std())
         assert abs(pooled.mean()) < 0.01, (framework, pooled.mean())
 
 
-def test_lesson_layers_draw_biases_like_weights(lessons):
+def test_lesson_layers_draw_biases_like_weights(runs):
     """The lesson's own initialisation code, on a layer large enough for statistics."""
-    stds = {}
-    for framework, ns in lessons.items():
-        if framework == 'pytorch':
-            import torch
-            layer = torch.nn.Linear(200, 200)
-            ns['init_normal'](layer)
-            weight, bias = layer.weight.detach().numpy(), layer.bias.detach().numpy()
-        elif framework == 'tensorflow':
-            layer = ns['dense'](200)
-            layer.build((None, 200))
-            weight, bias = (v.numpy() for v in layer.weights)
-        else:
-            layer = ns['dense'](200, 200)
-            layer.initialize()
-            weight, bias = layer.weight.data().asnumpy(), layer.bias.data().asnumpy()
-        stds[framework] = (weight.std(), bias.std())
-        assert abs(weight.std() - 0.02) < 0.001, (framework, stds)
-        assert abs(bias.std() - 0.02) < 0.004, (framework, stds)
+    assert set(runs) == set(FRAMEWORKS)
+    for framework, run in runs.items():
+        weight, bias = run['wide_weight'], run['wide_bias']
+        assert abs(weight.std() - 0.02) < 0.001, (framework, weight.std())
+        assert abs(bias.std() - 0.02) < 0.004, (framework, bias.std())
         assert len(np.unique(bias)) == 200, framework  # not one repeated draw
 
 
-def test_ten_steps_agree_across_frameworks(lessons):
-    reference = lessons['pytorch']
-    init_G = get_params('pytorch', reference['net_G'])
-    init_D = get_params('pytorch', reference['net_D'])
-    rng = np.random.default_rng(0)
-    batches = [(rng.normal(size=(8, 2)).astype(np.float32) @ [[1, 2], [-0.1, 0.5]] + [1, 2],
-                rng.normal(size=(8, 2)).astype(np.float32)) for _ in range(STEPS)]
-    results = {}
-    for framework, ns in lessons.items():
-        d2l = ns['d2l']
-        set_params(framework, ns['net_G'], init_G)
-        set_params(framework, ns['net_D'], init_D)
-        losses = []
-        for X, Z in batches:
-            X, Z = d2l.tensor(X), d2l.tensor(Z)
-            loss_D = float(ns['update_D'](X, Z, ns['net_D'], ns['net_G'], ns['loss'],
-                                          ns['trainer_D']))
-            loss_G = float(ns['update_G'](Z, ns['net_D'], ns['net_G'], ns['loss'],
-                                          ns['trainer_G']))
-            losses.append((loss_D, loss_G))
-        results[framework] = (np.array(losses), get_params(framework, ns['net_G']),
-                              get_params(framework, ns['net_D']))
-    ref_losses, ref_G, ref_D = results['pytorch']
-    assert not np.allclose(ref_G[0], init_G[0], rtol=1e-2)  # training did move G
+def test_ten_steps_agree_across_frameworks(runs):
+    reference = runs[REFERENCE]
+    ref_losses = reference['outputs']
+    ref_params = unnumbered('final_G', reference) + unnumbered('final_D', reference)
+    assert ref_losses.shape == (STEPS, 2)
+    assert not np.allclose(ref_params[0], reference['G0'], rtol=1e-2)  # training moved G
     worst = 0.0
-    for framework in ['tensorflow', 'mxnet']:
-        losses, params_G, params_D = results[framework]
+    for framework in OTHERS:
+        run = runs[framework]
+        losses, params = run['outputs'], unnumbered('final_G', run) + unnumbered('final_D', run)
         np.testing.assert_allclose(losses, ref_losses, rtol=RTOL, err_msg=framework)
-        for got, want in zip(params_G + params_D, ref_G + ref_D):
+        assert len(params) == len(ref_params), framework
+        for got, want in zip(params, ref_params):
             # Relative to the tensor's scale too: an element that passes near zero has no
             # meaningful relative error of its own.
             scale = np.abs(want).max()

@@ -4,6 +4,7 @@ import pytest
 from docutils import nodes
 
 from bookbuild import FRAMEWORKS, ROOT
+from bookbuild.editions import install_commands
 from bookbuild.execute import stale_notebooks
 from bookbuild.lessons import (helper_modules, inputs_hash, lesson_sources, notebook_path,
                                read_source, short_run, split)
@@ -38,11 +39,17 @@ def source_nb():
 
 def test_split_keeps_common_cells_and_one_framework(source_nb):
     nb = split(source_nb, 'tensorflow')
-    assert [c.source for c in nb.cells] == ['# Title', 'import tensorflow', 'x = 1',
-                                            'tf and mxnet', 'print(x)', 'print(framework)']
+    assert [c.source for c in nb.cells[1:]] == ['# Title', 'import tensorflow', 'x = 1',
+                                                'tf and mxnet', 'print(x)', 'print(framework)']
+    # first, how to set the notebook up: which edition it is from, and its two commands
+    note = nb.cells[0]
+    assert note.cell_type == 'markdown' and note.id == 'edition-setup'
+    assert 'TensorFlow edition' in note.source and 'gans-tensorflow.zip' in note.source
+    for command in install_commands():
+        assert command in note.source
     assert nb.metadata.kernelspec.name == 'python3'
     assert [c.id for c in nb.cells] == [c.id for c in split(source_nb, 'tensorflow').cells]
-    assert nb.cells[2].metadata['tags'] == ['parameters']
+    assert nb.cells[3].metadata['tags'] == ['parameters']
     with pytest.raises(ValueError, match="unknown framework 'jax'; known: pytorch, tensorflow, mxnet"):
         split(source_nb, 'jax')
 
@@ -58,9 +65,35 @@ def test_hash_changes_only_for_the_framework_whose_cells_changed(source_nb):
 
 def test_hash_covers_the_helper_modules_a_backend_runs():
     # data.py feeds the MNIST lesson; the other backends and tools like metrics.py do not
-    for framework, (_, backend) in FRAMEWORKS.items():
-        assert [p.name for p in helper_modules(backend)] == \
-            ['__init__.py', 'common.py', 'data.py', f'{backend}.py'], framework
+    for framework in FRAMEWORKS.values():
+        assert [p.name for p in helper_modules(framework.backend)] == \
+            ['__init__.py', 'common.py', 'data.py', 'frameworks.py', f'{framework.backend}.py']
+
+
+def test_hash_covers_the_frameworks_own_lock_only(source_nb, tmp_path, monkeypatch):
+    from bookbuild import lessons
+    locks = {fw: tmp_path / f'{fw}.txt' for fw in FRAMEWORKS}
+    for path in locks.values():
+        path.write_text('numpy==2.4.6\n')
+    monkeypatch.setattr(lessons, 'lock_file', lambda name: locks[name])
+    before = {fw: inputs_hash(split(source_nb, fw), fw) for fw in FRAMEWORKS}
+    locks['mxnet'].write_text('numpy==1.26.4\n')
+    after = {fw: inputs_hash(split(source_nb, fw), fw) for fw in FRAMEWORKS}
+    assert [fw for fw in FRAMEWORKS if before[fw] != after[fw]] == ['mxnet']
+
+
+def test_every_framework_has_a_lock_an_extra_and_a_backend_module():
+    """What README's "Adding a framework" asks for, checked for every entry."""
+    import tomllib
+
+    from bookbuild.environments import lock_file
+    extras = tomllib.loads((ROOT / 'pyproject.toml').read_text())['project'][
+        'optional-dependencies']
+    for framework in FRAMEWORKS.values():
+        assert lock_file(framework.tag).exists(), framework
+        assert framework.backend in extras, framework
+        assert (ROOT / 'd2lshim' / f'{framework.backend}.py').exists(), framework
+    assert set(extras) == {framework.backend for framework in FRAMEWORKS.values()}
 
 
 def test_hash_covers_the_numerics_profile(source_nb, monkeypatch):
@@ -104,7 +137,7 @@ def test_prose_edits_keep_outputs_and_code_edits_do_not(source_nb, tmp_path, mon
     monkeypatch.setattr(ex, 'RUNS', tmp_path / 'runs')
     runs = []
 
-    def fake_execute(nb, workdir, label):
+    def fake_execute(nb, framework, workdir, label):
         runs.append(label)
         nb.metadata['language_info'] = {'name': 'python', 'version': '3.11.7'}
         for cell in nb.cells:
@@ -118,7 +151,7 @@ def test_prose_edits_keep_outputs_and_code_edits_do_not(source_nb, tmp_path, mon
     assert ex.execute_stale(log=lambda *a: None) == 0 and runs == []
     for fw in FRAMEWORKS:
         nb = nbformat.read(tmp_path / fw / 'lesson.ipynb', as_version=4)
-        assert nb.cells[0].source == '# A better title'
+        assert nb.cells[1].source == '# A better title'  # after the edition's note
         assert nb.metadata.language_info.version == '3.11.7'  # the kernel's, kept
         assert [o.text for c in nb.cells if c.source == 'print(x)' for o in c.outputs] == ['1\n']
     source_nb.cells[2].source = 'import tensorflow as tf'
@@ -137,7 +170,8 @@ def fake_build(monkeypatch, tmp_path, sources):
     monkeypatch.setattr(ex, 'ROOT', tmp_path)
     monkeypatch.setattr(ex, 'RUNS', tmp_path / 'runs')
     runs = []
-    monkeypatch.setattr(ex, 'execute', lambda nb, workdir, label: runs.append(label) or nb)
+    monkeypatch.setattr(ex, 'execute',
+                        lambda nb, framework, workdir, label: runs.append(label) or nb)
     return ex, runs
 
 
@@ -213,6 +247,8 @@ def test_merge_shows_equal_outputs_once_and_different_ones_per_framework(source_
     assert prose.count('tf and mxnet') == 2 and prose.count('torch only') == 1
     assert len({c.id for c in page.cells}) == len(page.cells)
     assert '{download}`MXNet <../mxnet.ipynb>`' in page.cells[1].source
+    assert '{download}`MXNet </_editions/gans-mxnet.zip>`' in page.cells[1].source
+    assert 'edition-setup' not in {c.id for c in page.cells}  # the notebooks' note only
 
 
 def test_tab_set_says_which_framework_has_no_code():
@@ -294,7 +330,7 @@ def test_a_failed_run_writes_no_notebook(source_nb, tmp_path, monkeypatch):
     source_nb.cells[0].source = '# Prose only'  # first: rewritten without running
     second_nb.cells[1].source = 'import torch as pt'  # second: runs, and fails
 
-    def failing(nb, workdir, label):
+    def failing(nb, framework, workdir, label):
         raise ex.BuildError(f'{label}: a cell failed')
     monkeypatch.setattr(ex, 'execute', failing)
     with pytest.raises(ex.BuildError, match=r'second.md \[pytorch\]: a cell failed'):
@@ -377,7 +413,7 @@ def test_a_dying_kernel_names_the_cell_it_was_running(tmp_path):
     nb.cells[1].id = 'the-fatal-cell'
     with pytest.raises(BuildError, match=r'the kernel died .* while running cell '
                                          r'the-fatal-cell:\nimport os'):
-        execute(nb, tmp_path, 'dying.md [pytorch]')
+        execute(nb, 'pytorch', tmp_path, 'dying.md [pytorch]')
 
 
 def test_the_render_drops_only_the_kernels_start_up_notice():

@@ -12,12 +12,11 @@ import multiprocessing
 import os
 import shutil
 import subprocess
-import sys
 
 import nbformat
 import pytest
 
-from bookbuild import CHAPTERS, FRAMEWORKS
+from bookbuild import CHAPTERS, FRAMEWORKS, environments
 from bookbuild.execute import KERNEL_ENV, execute, kernel_env
 from bookbuild.lessons import notebook_path, short_run
 from bookbuild.numerics import (METRICS_CHECK, PORTABILITY_RUNS, SHARED_CORES_ENV,
@@ -30,7 +29,8 @@ def run(lesson, framework, emulated, workdir):
     folder.mkdir(parents=True)
     nb = short_run(CHAPTERS / f'{lesson}.md', framework, **PORTABILITY_RUNS[lesson])
     settings = {**KERNEL_ENV, **SHARED_CORES_ENV, 'D2LSHIM_ARTIFACTS': str(folder)}
-    return execute(nb, folder, f'{lesson} [{framework}]', emulated=emulated, settings=settings)
+    return execute(nb, framework, folder, f'{lesson} [{framework}]', emulated=emulated,
+                   settings=settings)
 
 
 @pytest.fixture(scope='module')
@@ -64,10 +64,33 @@ def test_mnist_training_emulated_prints_the_native_outputs(runs, framework):
     assert emulated == runs['mnist_gan', framework, False]
 
 
-def test_evaluation_metrics_emulated_print_the_native_numbers():
-    command = [sys.executable, '-c', METRICS_CHECK]
+@pytest.mark.parametrize('framework', FRAMEWORKS)
+def test_evaluation_metrics_emulated_print_the_native_numbers(framework):
+    """The metrics are NumPy; each framework's environment has its own NumPy (MXNet's 1.26,
+    the others' 2.4), and each runs its evaluation chapter."""
+    command = [str(environments.python(framework)), '-c', METRICS_CHECK]
     native, on_haswell = (subprocess.run(c, env=kernel_env(), capture_output=True, text=True,
                                          check=True).stdout
                           for c in (command, on_emulated_cpu(command)))
     assert native.count('\n') == 3 and 'nan' not in native
     assert on_haswell == native
+
+
+NUMPY_CODE_PATHS = """
+try:
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+except ImportError:  # NumPy 1
+    from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+print(*[target for target in __cpu_dispatch__ if __cpu_features__[target]])
+"""
+
+
+@pytest.mark.parametrize('framework', FRAMEWORKS)
+def test_the_profile_leaves_numpy_no_avx512_code_path(framework):
+    """NumPy ignores names in NPY_DISABLE_CPU_FEATURES it does not know, and its names
+    changed with 2.x: check the targets it really dispatches to, in every environment."""
+    command = [str(environments.python(framework)), '-c', NUMPY_CODE_PATHS]
+    targets = subprocess.run(command, env=kernel_env(), capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert 'AVX2' in targets or 'X86_V3' in targets, targets
+    assert not [t for t in targets if 'AVX512' in t or t == 'X86_V4'], targets

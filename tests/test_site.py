@@ -1,4 +1,5 @@
-"""The rendered book: tabs with outputs in every framework, per-framework downloads.
+"""The rendered book: tabs with outputs in every framework, per-framework downloads and
+editions.
 
 The framework tabs are built from sphinx-design 0.8.0's internal node layout, so this
 test reads the HTML that actually comes out.
@@ -9,7 +10,7 @@ from bs4 import BeautifulSoup
 
 from bookbuild import FRAMEWORKS
 
-LABELS = [label for label, _ in FRAMEWORKS.values()]
+LABELS = [framework.label for framework in FRAMEWORKS.values()]
 
 
 def page(site, name):
@@ -67,3 +68,20 @@ def test_lesson_offers_one_runnable_notebook_per_framework(site):
         assert notebook['metadata']['d2lbook']['framework'] == framework
     assert not [h for h in hrefs if h.endswith('gaussian_gan.ipynb')], 'merged notebook offered'
     assert not soup.select('a[href$="_sources/chapters/gaussian_gan.ipynb"]')
+
+
+def test_home_page_and_every_lesson_link_every_edition(site):
+    from bookbuild.editions import EDITIONS, edition_name
+    from bookbuild.lessons import lesson_sources
+    pages = ['intro.html'] + [f'chapters/{source.stem}.html' for source in lesson_sources()]
+    for name in pages:
+        soup = page(site, name)
+        for framework in FRAMEWORKS:
+            zip_name = f'{edition_name(framework)}.zip'
+            links = [a['href'] for a in soup.select('article a[href]')
+                     if a['href'].endswith(zip_name)]
+            assert links, (name, zip_name)
+            served = (site / name).parent / links[0]
+            assert served.resolve().read_bytes() == (EDITIONS / zip_name).read_bytes()
+    box = page(site, 'chapters/gaussian_gan.html').select_one('div.admonition.tip')
+    assert 'Run this lesson yourself' in box.get_text() and 'README' in box.get_text()

@@ -1,15 +1,11 @@
-"""`load_array`'s contract, for arrays that hypothesis makes up, in every backend: the same
+"""`load_array`'s contract, for arrays that hypothesis makes up, in this backend (each runs
+in its own environment; every backend is held to this one contract): the same
 batch structure and sizes, every row exactly once per epoch and aligned across arrays, the
 caller's arrays untouched, and one dtype rule (floats float32, integers int64)."""
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
-import d2lshim
-
-BACKENDS = {name: d2lshim.load_backend(name) for name in d2lshim.BACKENDS}
 
 
 @st.composite
@@ -32,7 +28,7 @@ def epoch(d2l, loader):
 
 @settings(max_examples=60, deadline=None)
 @given(datasets(), st.booleans(), st.integers(0, 2 ** 16))
-def test_every_backend_keeps_the_contract(data, is_train, seed):
+def test_the_backend_keeps_the_contract(d2l, data, is_train, seed):
     arrays, batch_size = data
     originals = [a.copy() for a in arrays]
     n = len(arrays[0])
@@ -41,34 +37,31 @@ def test_every_backend_keeps_the_contract(data, is_train, seed):
                        for a in arrays]
     # A row id in the first column of an extra array tells which example each row came from.
     ids = np.arange(n)
-    for name, d2l in BACKENDS.items():
-        d2l.set_seed(seed)
-        loader = d2l.load_array((ids, *arrays), batch_size, is_train=is_train)
-        assert len(loader) == len(expected_sizes), name
-        for _ in range(2):
-            batches = epoch(d2l, loader)
-            assert [len(b) for b in batches] == [1 + len(arrays)] * len(expected_sizes), name
-            assert [len(b[0]) for b in batches] == expected_sizes, name
-            order = np.concatenate([b[0] for b in batches])
-            assert sorted(order.tolist()) == list(range(n)), name  # every row exactly once
-            if not is_train:
-                assert order.tolist() == list(range(n)), name
-            for i, original in enumerate(originals):
-                served = np.concatenate([b[i + 1] for b in batches])
-                assert str(served.dtype) == expected_dtypes[i], name
-                assert served.shape == original.shape, name
-                np.testing.assert_array_equal(served, original[order].astype(served.dtype),
-                                              err_msg=name)  # rows stay aligned
-            for batch in batches:
-                for part in batch:
-                    part[...] = 0  # the NumPy copies; the loaders' own data must not change
-        for array, original in zip(arrays, originals):
-            np.testing.assert_array_equal(array, original, err_msg=name)
+    d2l.set_seed(seed)
+    loader = d2l.load_array((ids, *arrays), batch_size, is_train=is_train)
+    assert len(loader) == len(expected_sizes)
+    for _ in range(2):
+        batches = epoch(d2l, loader)
+        assert [len(b) for b in batches] == [1 + len(arrays)] * len(expected_sizes)
+        assert [len(b[0]) for b in batches] == expected_sizes
+        order = np.concatenate([b[0] for b in batches])
+        assert sorted(order.tolist()) == list(range(n))  # every row exactly once
+        if not is_train:
+            assert order.tolist() == list(range(n))
+        for i, original in enumerate(originals):
+            served = np.concatenate([b[i + 1] for b in batches])
+            assert str(served.dtype) == expected_dtypes[i]
+            assert served.shape == original.shape
+            # rows stay aligned
+            np.testing.assert_array_equal(served, original[order].astype(served.dtype))
+        for batch in batches:
+            for part in batch:
+                part[...] = 0  # the NumPy copies; the loaders' own data must not change
+    for array, original in zip(arrays, originals):
+        np.testing.assert_array_equal(array, original)
 
 
-@pytest.mark.parametrize('name', d2lshim.BACKENDS)
-def test_a_seed_fixes_the_order_within_a_backend(name):
-    d2l = BACKENDS[name]
+def test_a_seed_fixes_the_order_within_a_backend(d2l):
     ids = np.arange(30)
     orders = []
     for _ in range(2):

@@ -1,0 +1,39 @@
+"""Run a lesson's own code in each framework's environment, up to its training loop, and
+collect what `lesson_probes` computes there: the tests compare the frameworks' arrays."""
+from pathlib import Path
+
+import numpy as np
+
+from bookbuild import CHAPTERS, FRAMEWORKS, REFERENCE
+from bookbuild.execute import KERNEL_ENV, run_in_lesson
+
+TESTS = Path(__file__).resolve().parent
+# Every framework is compared with the reference; a new framework is covered as it is added.
+OTHERS = [framework for framework in FRAMEWORKS if framework != REFERENCE]
+
+
+def probe(lesson, framework, calls, workdir, inputs=None, parameters=None):
+    """Run `lesson`'s cells for `framework` up to `train(`, with `parameters` set as
+    papermill would, then `lesson_probes.<call>(namespace, framework, inputs)` for each of
+    `calls`; return the arrays they returned, as a dict."""
+    folder = workdir / framework
+    folder.mkdir(parents=True)
+    np.savez(folder / 'inputs.npz', **(inputs or {}))
+    code = (f'import sys\nsys.path.insert(0, {str(TESTS)!r})\nimport numpy\nimport lesson_probes\n'
+            'inputs = dict(numpy.load("inputs.npz"))\nresult = {}\n'
+            f'for call in {list(calls)!r}:\n'
+            f'    result.update(getattr(lesson_probes, call)(globals(), {framework!r}, inputs))\n'
+            'numpy.savez("result.npz", **result)\n')
+    run_in_lesson(CHAPTERS / f'{lesson}.md', framework, code, folder, parameters=parameters,
+                  settings={**KERNEL_ENV, 'D2LSHIM_ARTIFACTS': str(folder)})
+    with np.load(folder / 'result.npz') as result:
+        return dict(result)
+
+
+def numbered(prefix, arrays):
+    return {f'{prefix}{i}': a for i, a in enumerate(arrays)}
+
+
+def unnumbered(prefix, data):
+    return [data[f'{prefix}{i}'] for i in range(sum(k.startswith(prefix) and
+                                                    k[len(prefix):].isdigit() for k in data))]
