@@ -115,7 +115,7 @@ class EditionsDirective(SphinxDirective):
     def run(self):
         from bookbuild.merge import edition_links
         container = nodes.container()
-        self.state.nested_parse(StringList([f'Download: {edition_links()}.']),
+        self.state.nested_parse(StringList([f'Download an edition: {edition_links()}.']),
                                 self.content_offset, container)
         return container.children
 

@@ -30,6 +30,12 @@ def probe(lesson, framework, calls, workdir, inputs=None, parameters=None):
         return dict(result)
 
 
+def batches(pairs):
+    """Steps' batches [(X, Z), ...] as the arrays X0, Z0, X1, ... that `probe` passes on."""
+    pairs = list(pairs)
+    return {**numbered('X', [x for x, _ in pairs]), **numbered('Z', [z for _, z in pairs])}
+
+
 def numbered(prefix, arrays):
     return {f'{prefix}{i}': a for i, a in enumerate(arrays)}
 

@@ -24,7 +24,7 @@ PAGES = ['intro.html', 'chapters/gan_fundamentals.html', 'chapters/gaussian_gan.
          'chapters/mnist_gan.html', 'chapters/evaluating_gans.html', 'chapters/bibliography.html']
 LESSONS = ['chapters/gaussian_gan.html', 'chapters/mnist_gan.html']
 WITH_MATH = ['chapters/gan_fundamentals.html', 'chapters/evaluating_gans.html'] + LESSONS
-LABELS = [label for label, _ in FRAMEWORKS.values()]
+LABELS = [framework.label for framework in FRAMEWORKS.values()]
 DESKTOP = {'width': 1280, 'height': 900}
 PHONE = {'width': 390, 'height': 844}
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from bookbuild import FRAMEWORKS, REFERENCE
-from cross_framework import OTHERS, numbered, probe, unnumbered
+from cross_framework import OTHERS, batches, numbered, probe, unnumbered
 
 LESSON = 'gaussian_gan'
 STEPS = 10
@@ -13,23 +13,19 @@ RTOL = 1e-4
 
 
 @pytest.fixture(scope='module')
-def batches():
-    rng = np.random.default_rng(0)
-    return {**numbered('X', [rng.normal(size=(8, 2)).astype(np.float32) @ [[1, 2], [-0.1, 0.5]]
-                             + [1, 2] for _ in range(STEPS)]),
-            **numbered('Z', [rng.normal(size=(8, 2)).astype(np.float32) for _ in range(STEPS)])}
-
-
-@pytest.fixture(scope='module')
-def runs(tmp_path_factory, batches):
+def runs(tmp_path_factory):
     """Each framework's probe; every framework but the reference starts from the
     reference's initial weights."""
+    rng = np.random.default_rng(0)
+    A = np.array([[1, 2], [-0.1, 0.5]])
+    steps = batches((rng.normal(size=(8, 2)).astype(np.float32) @ A + [1, 2],
+                     rng.normal(size=(8, 2)).astype(np.float32)) for _ in range(STEPS))
     workdir = tmp_path_factory.mktemp('gaussian')
-    reference = probe(LESSON, REFERENCE, ['train', 'wide_layer'], workdir, batches)
+    reference = probe(LESSON, REFERENCE, ['train', 'wide_layer'], workdir, steps)
     start = {**numbered('start_G', unnumbered('G', reference)),
              **numbered('start_D', unnumbered('D', reference))}
     return {REFERENCE: reference,
-            **{fw: probe(LESSON, fw, ['train', 'wide_layer'], workdir, {**batches, **start})
+            **{fw: probe(LESSON, fw, ['train', 'wide_layer'], workdir, {**steps, **start})
                for fw in OTHERS}}
 
 

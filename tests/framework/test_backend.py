@@ -59,6 +59,16 @@ def test_training_order_is_a_fresh_seeded_shuffle_every_epoch(d2l):
     np.testing.assert_array_equal(again, epochs[0])
 
 
+@pytest.mark.parametrize('arrays, batch_size, message', [
+    ('lengths', 2, r'same length.*\[10, 9\]'),
+    ('ok', 0, 'batch_size must be an integer of at least 1, got 0'),
+    ('ok', 2.5, 'batch_size must be an integer of at least 1, got 2.5'),
+    ('ok', True, 'batch_size must be an integer of at least 1, got True'),
+    ('bare', 2, 'expects a tuple of arrays'),
+    ('numbers', 2, r'expects a tuple of arrays.*got list \[1, 2, 3\]'),
+    ('scalar', 2, 'array 0 is a single number; every array needs one row per example'),
+    ('strings', 2, 'array 0 has dtype <U1; use numbers'),
+])
 def test_load_array_rejects_bad_input(d2l, arrays, batch_size, message):
     x = d2l.tensor(np.zeros((10, 2)))
     given = {'lengths': (x, d2l.tensor(np.zeros(9))), 'ok': (x,), 'bare': x,
@@ -100,6 +110,13 @@ def test_load_array_gives_the_same_dtypes_in_every_backend(d2l):
         ['float32', 'int64', 'bool', 'float32', 'int64']
 
 
+@pytest.mark.parametrize('args, message', [
+    ((0.0, -1.0, (2,)), 'normal: std must be at least 0, got -1.0'),
+    ((0.0, float('nan'), (2,)), 'normal: std must be a finite number, got nan'),
+    ((float('inf'), 1.0, (2,)), 'normal: mean must be a finite number, got inf'),
+    ((0.0, 1.0, 'ab'), r'normal: shape must be a tuple of whole numbers such as \(8, 2\)'),
+    ((0.0, 1.0, (2, -1)), r'normal: shape must be a tuple of whole numbers'),
+])
 def test_normal_rejects_bad_arguments_the_same_way(d2l, args, message):
     with pytest.raises(ValueError, match=message):
         d2l.normal(*args)
