@@ -37,8 +37,9 @@ book: $(READY)
 test: $(READY)
 	$(PY) -m pytest
 
+# make lab LAB_OPTIONS='--port 8890 --no-browser' passes options to JupyterLab.
 lab: $(READY)
-	$(PY) -m bookbuild lab
+	$(PY) -m bookbuild lab $(LAB_OPTIONS)
 
 clean:
 	rm -rf _build .pytest_cache

@@ -22,7 +22,10 @@ def main(argv=None):
         description='; '.join(f'{name}: {what}' for name, what in COMMANDS.items()))
     parser.add_argument('command', choices=COMMANDS)
     parser.add_argument('names', nargs='*', help='for lock: which locks to resolve')
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != 'lab':
+        parser.error(f'unrecognized arguments: {" ".join(extra)}')
+    args.lab_options = extra  # passed on to JupyterLab, e.g. --port 8890
     try:
         return run(args)
     except BuildError as error:
@@ -46,7 +49,7 @@ def run(args):
         return 0
     if args.command == 'lab':
         from bookbuild.environments import lab
-        return lab()
+        return lab(args.lab_options)
     if args.command == 'editions':
         from bookbuild.editions import build_editions
         for path in build_editions():

@@ -4,6 +4,7 @@ gans-<tag>.zip holds, in a folder of the same name: every lesson's notebook for 
 framework (with its outputs), the d2lshim wheel, the framework's lock as requirements.txt,
 and a README whose two commands install it into a fresh environment and open Jupyter.
 """
+import os
 import shutil
 import subprocess
 import sys
@@ -20,8 +21,10 @@ EDITIONS = BUILD / 'editions'
 EDITIONS_FOLDER = '_editions'  # where the staged book (bookbuild.render) holds them
 PYTHON_VERSION = f'{sys.version_info.major}.{sys.version_info.minor}'  # the locks' Python
 WHEEL = f'd2lshim-{d2lshim.__version__}-py3-none-any.whl'
-# Zip entries get one fixed date, so an edition changes only when its files do.
+# Zip entries (the wheel's too) get one fixed date, so an edition changes only when its
+# files do.
 ZIP_DATE = (2026, 1, 1, 0, 0, 0)
+SOURCE_DATE = 1767225600  # the same date, in seconds since 1970, for the wheel's builder
 
 
 def edition_name(framework):
@@ -86,7 +89,8 @@ def build_wheel():
     with tempfile.TemporaryDirectory() as scratch:
         result = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--quiet', '--no-deps',
                                  '--disable-pip-version-check', '--wheel-dir', scratch,
-                                 str(ROOT)], capture_output=True, text=True)
+                                 str(ROOT)], capture_output=True, text=True,
+                                env={**os.environ, 'SOURCE_DATE_EPOCH': str(SOURCE_DATE)})
         built = Path(scratch) / WHEEL
         if result.returncode != 0 or not built.exists():
             raise BuildError(f'building {WHEEL} failed:\n{result.stdout}{result.stderr}')

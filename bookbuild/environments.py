@@ -7,6 +7,7 @@ from this checkout, the offline MNIST copy and locks/testing.txt. Its kernel is 
 in the tooling environment as `kernel_name(tag)`, so the build, nbval and `make lab` run
 each framework's notebooks in that framework's environment.
 """
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -99,8 +100,11 @@ def ensure(framework, log=print):
 
 
 def ensure_all(log=print):
-    for framework in FRAMEWORKS:
-        ensure(framework, log)
+    """Every framework's environment; two are made at once (pip is mostly one process
+    unpacking wheels, so a second one uses the other core)."""
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        for done in [pool.submit(ensure, framework, log) for framework in FRAMEWORKS]:
+            done.result()
 
 
 def lock(name, log=print):
@@ -124,10 +128,11 @@ def lock(name, log=print):
     log(f'wrote {lock_file(name).relative_to(ROOT)}: {len(pins)} packages')
 
 
-def lab():
+def lab(options=()):
     """JupyterLab on notebooks/, offering one kernel per framework and no other: a notebook
-    (which asks for a plain python3 kernel) opens with a choice of framework."""
+    (which asks for a plain python3 kernel) opens with a choice of framework. `options` go
+    to JupyterLab."""
     ensure_all()
     jupyter = Path(sys.executable).parent / 'jupyter'
     allowed = [f'--KernelSpecManager.allowed_kernelspecs={kernel_name(f)}' for f in FRAMEWORKS]
-    os.execv(jupyter, [str(jupyter), 'lab', str(ROOT / 'notebooks'), *allowed])
+    os.execv(jupyter, [str(jupyter), 'lab', str(ROOT / 'notebooks'), *allowed, *options])

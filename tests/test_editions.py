@@ -1,25 +1,33 @@
 """A reader with only the website: download an edition, follow its README in an empty folder
 with a fresh environment, run the Gaussian lesson, and get the book's outputs."""
+import concurrent.futures
 import os
 import re
 import shutil
 import subprocess
+import time
 import zipfile
 
 import nbformat
 import pytest
 
 from bookbuild import FRAMEWORKS, ROOT
-from bookbuild.editions import WHEEL, build_editions, edition_name
+from bookbuild.editions import WHEEL, build_editions, edition_name, readme
 from bookbuild.environments import lock_file
 from bookbuild.execute import KERNEL_ENV
 from bookbuild.lessons import lesson_sources
-from bookbuild.numerics import fingerprint
+from bookbuild.numerics import SHARED_CORES_ENV, fingerprint
 
 
 @pytest.fixture(scope='module')
 def editions():
     return {path.stem: path for path in build_editions()}
+
+
+def test_editions_are_the_same_bytes_when_nothing_changed(editions):
+    """The site serves what _build/editions holds; a rebuild must not change it."""
+    before = {name: path.read_bytes() for name, path in editions.items()}
+    assert {path.stem: path.read_bytes() for path in build_editions()} == before
 
 
 def readme_commands(readme):
@@ -58,30 +66,66 @@ def test_an_edition_holds_the_notebooks_the_wheel_the_lock_and_a_readme(editions
             assert re.search(r'Requires-Dist: torch.*extra == "torch"', metadata)
 
 
-@pytest.mark.parametrize('framework', FRAMEWORKS)
-def test_a_reader_runs_an_edition_from_its_readme(editions, framework, tmp_path):
-    name = edition_name(framework)
-    with zipfile.ZipFile(editions[name]) as archive:
-        archive.extractall(tmp_path)
-    folder = tmp_path / name
+def follow_readme(edition, workdir):
+    """What a reader does with a downloaded edition: unzip it into an empty folder, run the
+    README's install command, then run notebooks with the edition's own Jupyter."""
+    with zipfile.ZipFile(edition) as archive:
+        archive.extractall(workdir)
+    folder = workdir / edition.stem
     install, start = readme_commands((folder / 'README.md').read_text())
-    assert start == '.venv/bin/jupyter lab'
-    python = install.split()[0]
+    env, profile = reader_env()
+    started = time.perf_counter()
+    installing = subprocess.run(install, shell=True, cwd=folder, env=env, capture_output=True,
+                                text=True)
+    seconds = time.perf_counter() - started
+
+    def execute(notebook, output):
+        # as the reader's Jupyter runs it: its python3 kernel, the edition's own
+        return subprocess.run(['.venv/bin/jupyter', 'nbconvert', '--to', 'notebook',
+                               '--execute', '--output', output, notebook], cwd=folder,
+                              env={**env, **profile, **SHARED_CORES_ENV}, capture_output=True,
+                              text=True)
+    runs = {}
+    if installing.returncode == 0:
+        runs = {'gaussian': execute('gaussian_gan.ipynb', 'executed.ipynb'),
+                # the evaluation chapter before the MNIST lesson: it says what to run first
+                'evaluation first': execute('evaluating_gans.ipynb', 'early.ipynb')}
+    return {'folder': folder, 'install': install, 'start': start, 'installing': installing,
+            'seconds': seconds, 'runs': runs}
+
+
+@pytest.fixture(scope='module')
+def readers(editions, tmp_path_factory):
+    """Every edition followed by its reader, as many at once as there are cores (installing
+    is mostly one process unpacking wheels)."""
+    workdir = tmp_path_factory.mktemp('readers')
+    python = readme_commands(readme(next(iter(FRAMEWORKS))))[0].split()[0]
     if shutil.which(python) is None:
         pytest.fail(f'{python}, which the README asks for, is not on PATH')
-    env, profile = reader_env()
-    done = subprocess.run(install, shell=True, cwd=folder, env=env, capture_output=True,
-                          text=True)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    # The notebook as the reader's Jupyter runs it: its python3 kernel, the edition's own.
-    run = subprocess.run(['.venv/bin/jupyter', 'nbconvert', '--to', 'notebook', '--execute',
-                          '--output', 'executed.ipynb', 'gaussian_gan.ipynb'],
-                         cwd=folder, env={**env, **profile}, capture_output=True,
-                         text=True)
+    with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:
+        futures = {fw: pool.submit(follow_readme, editions[edition_name(fw)], workdir)
+                   for fw in FRAMEWORKS}
+        return {fw: future.result() for fw, future in futures.items()}
+
+
+@pytest.mark.parametrize('framework', FRAMEWORKS)
+def test_a_reader_runs_an_edition_from_its_readme(readers, framework):
+    reader = readers[framework]
+    assert reader['start'] == '.venv/bin/jupyter lab'
+    installing = reader['installing']
+    assert installing.returncode == 0, installing.stdout[-3000:] + installing.stderr[-3000:]
+    run, early = reader['runs']['gaussian'], reader['runs']['evaluation first']
     assert run.returncode == 0, run.stderr[-3000:]
+    assert early.returncode != 0
+    assert 'no samples at artifacts/mnist' in early.stderr, early.stderr[-3000:]
+    assert 'the MNIST lesson, mnist_gan.ipynb, in the same folder' in early.stderr
+    folder = reader['folder']
     executed = nbformat.read(folder / 'executed.ipynb', as_version=4)
     assert executed.metadata.kernelspec.name == 'python3'
     shipped = nbformat.read(folder / 'gaussian_gan.ipynb', as_version=4)
-    assert any('learned mean' in content for *_, content in fingerprint(executed))
+    printed = [content for *_, mime, content in fingerprint(executed) if mime == 'text/plain']
+    assert any('learned mean' in text for text in printed)
     assert fingerprint(executed) == fingerprint(shipped)
-
+    result = next(line for text in printed for line in text.splitlines() if 'mean off by' in line)
+    print(f'{folder.name}: installed in {reader["seconds"]:.0f} s; gaussian_gan.ipynb printed, '
+          f'as the book: {result}')
