@@ -84,12 +84,17 @@ your CPU's full speed.
 
 
 def build_wheel():
-    """d2lshim's wheel, built from this checkout into _build/editions."""
+    """d2lshim's wheel, built from a copy of its sources (the builder leaves build/ and
+    *.egg-info where it runs) into _build/editions."""
     EDITIONS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
+        sources = Path(scratch) / 'd2lshim-src'
+        shutil.copytree(ROOT / 'd2lshim', sources / 'd2lshim',
+                        ignore=shutil.ignore_patterns('__pycache__'))
+        shutil.copy(ROOT / 'pyproject.toml', sources)
         result = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--quiet', '--no-deps',
                                  '--disable-pip-version-check', '--wheel-dir', scratch,
-                                 str(ROOT)], capture_output=True, text=True,
+                                 str(sources)], capture_output=True, text=True,
                                 env={**os.environ, 'SOURCE_DATE_EPOCH': str(SOURCE_DATE)})
         built = Path(scratch) / WHEEL
         if result.returncode != 0 or not built.exists():
