@@ -5,10 +5,10 @@ PyTorch reference loop and with this machine's matmul peak.
 
 Each framework runs the lesson's own code (networks, update_D, update_G, loss, optimizers,
 d2lshim loader and noise) on MNIST, in its own environment, without the numerics profile
-unless compared with it (bench/lesson_kernels.py). The reference is a plain PyTorch loop written like the
-reference documents: batch 100, Adam 2e-4, the larger discriminator (1024, 512, 256),
-real and generated batches through D separately, a DataLoader over a TensorDataset; it and
-the matmul peak are measured in PyTorch's environment.
+unless compared with it (bench/lesson_kernels.py). The reference is a plain PyTorch loop
+written like the reference documents: batch 100, Adam 2e-4, the larger discriminator
+(1024, 512, 256), real and generated batches through D separately, a DataLoader over a
+TensorDataset; it and the matmul peak are measured in PyTorch's environment.
 Examples/sec is the median over repeats of `--steps` training steps, after a warm-up.
 GFLOP/s counts the multiply-adds of the dense layers that each loop actually computes.
 """

@@ -188,6 +188,14 @@ def short_run(source, framework, parameters=None, stop_after=None, stop_before=N
     `stop_after`, or just before the first that starts with `stop_before` (or with the
     last cell)."""
     nb = split(read_source(source), framework)
+    settable = {name.id for cell in nb.cells if 'parameters' in cell.metadata.get('tags', [])
+                for node in ast.walk(ast.parse(cell.source)) if isinstance(node, ast.Assign)
+                for target in node.targets for name in ast.walk(target)
+                if isinstance(name, ast.Name)}
+    unknown = sorted(set(parameters or {}) - settable)
+    if unknown:
+        raise ValueError(f'{source.name} has no parameters {unknown}; its cell tagged '
+                         f'`parameters` sets {sorted(settable)}')
     cells = []
     for cell in nb.cells:
         if cell.cell_type == 'code' and stop_before and \

@@ -125,6 +125,9 @@ def test_short_runs_inject_parameters_and_stop_after_a_cell():
     assert code_cells[-1].source.startswith('train(')
     assert len(nb.cells) < len(split(read_source(ROOT / 'chapters' / 'mnist_gan.md'),
                                      'mxnet').cells)
+    with pytest.raises(ValueError, match=r"mnist_gan.md has no parameters \['num_epoch'\]; "
+                                         r"its cell tagged `parameters` sets \[.*'num_epochs'"):
+        short_run(ROOT / 'chapters' / 'mnist_gan.md', 'mxnet', parameters={'num_epoch': 1})
 
 
 def test_prose_edits_keep_outputs_and_code_edits_do_not(source_nb, tmp_path, monkeypatch):
