@@ -77,3 +77,155 @@ def wide_layer(ns, framework, inputs):
         layer.initialize()
         weight, bias = layer.weight.data().asnumpy(), layer.bias.data().asnumpy()
     return {'wide_weight': weight, 'wide_bias': bias}
+
+
+# The DCGAN lesson's parameters in one layout, Keras's: per layer in order, a dense kernel as
+# (inputs, outputs), a convolution's as (height, width, inputs, outputs), a transposed
+# convolution's as (height, width, outputs, inputs), then its bias; batch normalisation as
+# scale, shift, running mean, running variance. PyTorch and MXNet keep feature maps channels
+# first, so the dense layer that feeds G's 64 x 7 x 7 maps and the one that reads D's see
+# their units in another order than Keras's; `_maps_last` reorders them.
+MAPS = (64, 7, 7)
+
+
+def _maps_last(kernel, axis):
+    """A channels-first dense kernel (inputs, outputs) with `axis` (0 or 1) holding
+    64 x 7 x 7 units, reordered to 7 x 7 x 64 (channels last) along that axis."""
+    moved = np.moveaxis(kernel, axis, 0).reshape(*MAPS, -1).transpose(1, 2, 0, 3)
+    return np.moveaxis(moved.reshape(-1, moved.shape[-1]), 0, axis)
+
+
+def _maps_first(kernel, axis):
+    moved = np.moveaxis(kernel, axis, 0).reshape(*MAPS[1:], MAPS[0], -1).transpose(2, 0, 1, 3)
+    return np.moveaxis(moved.reshape(-1, moved.shape[-1]), 0, axis)
+
+
+def _dense_to_common(weight_out_in):
+    kernel = weight_out_in.T
+    if kernel.shape[1] == np.prod(MAPS):
+        return _maps_last(kernel, 1)
+    if kernel.shape[0] == np.prod(MAPS):
+        return _maps_last(kernel, 0)
+    return kernel
+
+
+def _dense_from_common(kernel):
+    if kernel.shape[1] == np.prod(MAPS):
+        kernel = _maps_first(kernel, 1)
+    elif kernel.shape[0] == np.prod(MAPS):
+        kernel = _maps_first(kernel, 0)
+    return kernel.T
+
+
+def _layers(framework, net):
+    """(kind, [parameter handles]) per layer with parameters, in order."""
+    if framework == 'pytorch':
+        from torch import nn
+        kinds = {nn.Linear: 'dense', nn.Conv2d: 'conv', nn.ConvTranspose2d: 'conv',
+                 nn.BatchNorm2d: 'norm'}
+        return [(kind, [t for t in (m.weight, m.bias) if t is not None] +
+                 ([m.running_mean, m.running_var] if kind == 'norm' else []))
+                for m in net.modules() for cls, kind in kinds.items() if isinstance(m, cls)]
+    if framework == 'tensorflow':
+        return [(type(layer).__name__, layer.weights) for layer in net.layers if layer.weights]
+    kinds = {'Dense': 'dense', 'Conv2D': 'conv', 'Conv2DTranspose': 'conv',
+             'BatchNorm': 'norm'}
+    return [(kinds[type(block).__name__], list(block.collect_params().values()))
+            for block in net._children.values() if type(block).__name__ in kinds]
+
+
+def dcgan_params(framework, net):
+    params = []
+    for kind, handles in _layers(framework, net):
+        if framework == 'tensorflow':
+            params += [h.numpy().copy() for h in handles]
+            continue
+        values = [h.detach().numpy() if framework == 'pytorch' else h.data().asnumpy()
+                  for h in handles]
+        if kind == 'dense':
+            values[0] = _dense_to_common(values[0])
+        elif kind == 'conv':  # (out or in, in or out, h, w) -> (h, w, ., .)
+            values[0] = values[0].transpose(2, 3, 1, 0)
+        params += [v.copy() for v in values]
+    return params
+
+
+def set_dcgan_params(framework, net, params):
+    params = list(params)
+    for kind, handles in _layers(framework, net):
+        values = [params.pop(0) for _ in handles]
+        if framework == 'tensorflow':
+            for handle, value in zip(handles, values):
+                handle.assign(value)
+            continue
+        if kind == 'dense':
+            values[0] = _dense_from_common(values[0])
+        elif kind == 'conv':
+            values[0] = values[0].transpose(3, 2, 0, 1)
+        for handle, value in zip(handles, values):
+            if framework == 'pytorch':
+                import torch
+                with torch.no_grad():
+                    handle.copy_(torch.tensor(np.ascontiguousarray(value)))
+            else:
+                from mxnet import np as mnp
+                handle.set_data(mnp.array(np.ascontiguousarray(value)))
+    assert not params, f'{len(params)} parameters left over'
+
+
+def dcgan_train(ns, framework, inputs):
+    """The DCGAN lesson's networks' starting parameters (G0.., D0..); then, from the
+    parameters in `inputs` (start_G0.., start_D0..) if given, one `train_step` per batch
+    (X0.., Z0..): what it returns per step (outputs), G's parameters after the first step
+    (first_G0..) and both networks' after the last, running statistics included (final_G0..,
+    final_D0..). Then G's parameters are set to `inputs`' sample_G0.. if given, and G draws
+    from the batches' noise with the lesson's `generate`, in inference mode (generated), and
+    in training mode, with batch statistics, from the last batch's noise (train_mode_G)."""
+    d2l, net_G, net_D = ns['d2l'], ns['net_G'], ns['net_D']
+    result = {**_numbered('G', dcgan_params(framework, net_G)),
+              **_numbered('D', dcgan_params(framework, net_D))}
+    if 'start_G0' in inputs:
+        set_dcgan_params(framework, net_G, _unnumbered('start_G', inputs))
+        set_dcgan_params(framework, net_D, _unnumbered('start_D', inputs))
+    outputs = []
+    for X, Z in zip(_unnumbered('X', inputs), _unnumbered('Z', inputs)):
+        X, Z = ns['as_images'](d2l.tensor(X)), d2l.tensor(Z)
+        returned = ns['train_step'](X, Z, net_D, net_G, ns['loss'], ns['trainer_D'],
+                                    ns['trainer_G'])
+        outputs.append([float(value) for value in returned])
+        if len(outputs) == 1:
+            result.update(_numbered('first_G', dcgan_params(framework, net_G)))
+    result['outputs'] = np.array(outputs)
+    result.update(_numbered('final_G', dcgan_params(framework, net_G)))
+    result.update(_numbered('final_D', dcgan_params(framework, net_D)))
+    if 'sample_G0' in inputs:
+        set_dcgan_params(framework, net_G, _unnumbered('sample_G', inputs))
+    Zs = _unnumbered('Z', inputs)
+    result['generated'] = ns['generate'](net_G, d2l.tensor(np.concatenate(Zs)))
+    result['train_mode_G'] = _train_mode_output(framework, net_G, d2l.tensor(Zs[-1]))
+    return result
+
+
+def _train_mode_output(framework, net_G, Z):
+    """G(Z) with batch statistics, as (n, 28, 28), without changing G's running ones."""
+    if framework == 'pytorch':
+        import torch
+        saved = [b.clone() for b in net_G.buffers()]
+        with torch.no_grad():
+            out = net_G(Z).numpy()
+        for b, value in zip(net_G.buffers(), saved):
+            b.copy_(value)
+    elif framework == 'tensorflow':
+        saved = [w.numpy() for w in net_G.non_trainable_weights]
+        out = net_G(Z, training=True).numpy()
+        for w, value in zip(net_G.non_trainable_weights, saved):
+            w.assign(value)
+    else:
+        from mxnet import autograd
+        params = [p for p in net_G.collect_params().values() if p.grad_req == 'null']
+        saved = [p.data().copy() for p in params]
+        with autograd.train_mode():
+            out = net_G(Z).asnumpy()
+        for p, value in zip(params, saved):
+            p.set_data(value)
+    return out.reshape(-1, 28, 28)
