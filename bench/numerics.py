@@ -33,7 +33,7 @@ def variants():
     yield 'whole profile', KERNEL_ENV
     for key in NUMERICS_PROFILE:
         yield f'without {key}', {k: v for k, v in KERNEL_ENV.items() if k != key}
-    yield 'MKL_CBWR=AVX2 (not STRICT)', {**KERNEL_ENV, 'MKL_CBWR': 'AVX2'}
+    yield 'MKL_CBWR=AVX2,STRICT (Intel only)', {**KERNEL_ENV, 'MKL_CBWR': 'AVX2,STRICT'}
     for key in ('TF_NUM_INTRAOP_THREADS', 'OMP_NUM_THREADS'):
         for threads in ('1', '2', '4'):
             if threads != KERNEL_ENV[key]:

@@ -22,10 +22,13 @@ from bookbuild import ROOT
 # slows training on newer CPUs, so only checked runs use it.
 NUMERICS_PROFILE = {
     # PyTorch: ATen's own kernels (activations, random numbers) built for AVX2, and MKL's
-    # matrix products on its AVX2 code path, strictly reproducible (AVX2 without STRICT
-    # still differs from CPU to CPU).
+    # matrix products on its COMPATIBLE code path, strictly reproducible. MKL honours its
+    # AVX2 branch on Intel CPUs only: on an AMD EPYC it ignored it (results as with AUTO)
+    # and its matrix-vector products (a layer with one output) differed from an Intel
+    # Haswell's; COMPATIBLE gave the same bits on both. (AVX2 without STRICT differed from
+    # Intel CPU to Intel CPU.)
     'ATEN_CPU_CAPABILITY': 'avx2',
-    'MKL_CBWR': 'AVX2,STRICT',
+    'MKL_CBWR': 'COMPATIBLE,STRICT',
     # TensorFlow: XLA-compiled steps without CPU-specific math (approximate reciprocals and
     # square roots); the oneDNN products behind eager ops on AVX2 kernels; one intra-op
     # thread, because how TensorFlow splits a product between two threads depends on the

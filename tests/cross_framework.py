@@ -12,10 +12,12 @@ TESTS = Path(__file__).resolve().parent
 OTHERS = [framework for framework in FRAMEWORKS if framework != REFERENCE]
 
 
-def probe(lesson, framework, calls, workdir, inputs=None, parameters=None):
-    """Run `lesson`'s cells for `framework` up to `train(`, with `parameters` set as
-    papermill would, then `lesson_probes.<call>(namespace, framework, inputs)` for each of
-    `calls`; return the arrays they returned, as a dict."""
+def probe(lesson, framework, calls, workdir, inputs=None, parameters=None,
+          chapters=CHAPTERS):
+    """Run the cells of `lesson` (in `chapters`) for `framework` up to `train(`, with
+    `parameters` set as papermill would, then `lesson_probes.<call>(namespace, framework,
+    inputs)` for each of `calls`; return the arrays they returned, as a dict."""
+    source = chapters / f'{lesson}.md'
     folder = workdir / framework
     folder.mkdir(parents=True)
     np.savez(folder / 'inputs.npz', **(inputs or {}))
@@ -24,7 +26,7 @@ def probe(lesson, framework, calls, workdir, inputs=None, parameters=None):
             f'for call in {list(calls)!r}:\n'
             f'    result.update(getattr(lesson_probes, call)(globals(), {framework!r}, inputs))\n'
             'numpy.savez("result.npz", **result)\n')
-    run_in_lesson(CHAPTERS / f'{lesson}.md', framework, code, folder, parameters=parameters,
+    run_in_lesson(source, framework, code, folder, parameters=parameters,
                   settings={**KERNEL_ENV, 'D2LSHIM_ARTIFACTS': str(folder)})
     with np.load(folder / 'result.npz') as result:
         return dict(result)
