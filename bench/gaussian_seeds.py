@@ -1,6 +1,6 @@
 """How often the Gaussian lesson's generator finds the data's distribution, per framework.
 
-    .venv/bin/python bench/gaussian_seeds.py [--seeds 10] [--set beta1=0.9 ...]
+    .venv/bin/python bench/gaussian_seeds.py [--seeds 10] [--set beta1=0.9 ...] [--frameworks pytorch]
 
 Runs the lesson's own notebook for every framework and seeds 1 to `--seeds`, the seed (and
 any `--set` values) placed after its `parameters` cell as papermill would, under the numerics
@@ -55,6 +55,7 @@ def main():
     parser.add_argument('--seeds', type=int, default=10, help='seeds 1 to this number')
     parser.add_argument('--set', type=assignment, action='append', default=[],
                         metavar='NAME=VALUE', help="override one of the lesson's parameters")
+    parser.add_argument('--frameworks', nargs='+', choices=FRAMEWORKS, default=list(FRAMEWORKS))
     args = parser.parse_args()
     overrides = dict(args.set)
     seeds = range(1, args.seeds + 1)
@@ -62,14 +63,14 @@ def main():
     with tempfile.TemporaryDirectory() as workdir, \
             concurrent.futures.ProcessPoolExecutor(os.cpu_count(), mp_context=context) as pool:
         futures = {(fw, seed): pool.submit(errors, fw, {**overrides, 'seed': seed}, workdir)
-                   for fw in FRAMEWORKS for seed in seeds}
+                   for fw in args.frameworks for seed in seeds}
         results = {job: future.result() for job, future in futures.items()}
     print(f'Gaussian lesson, seeds 1-{args.seeds}', *(f'{k}={v}' for k, v in overrides.items()))
     print(f'success: mean within {MEAN_TOLERANCE}, covariance within {COV_TOLERANCE:.0%}\n')
     print('| framework | successes | worst mean error | worst covariance error | '
           'per seed (mean / covariance) |')
     print('|---|---|---|---|---|')
-    for framework in FRAMEWORKS:
+    for framework in args.frameworks:
         runs = [results[framework, seed] for seed in seeds]
         successes = sum(m <= MEAN_TOLERANCE and c <= COV_TOLERANCE for m, c in runs)
         print(f'| {framework} | {successes}/{len(runs)} | {max(m for m, _ in runs):.2f} | '

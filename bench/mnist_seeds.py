@@ -1,6 +1,6 @@
 """How much the MNIST GAN's evaluation numbers vary from seed to seed, per framework.
 
-    .venv/bin/python bench/mnist_seeds.py [--seeds 1 2] [--set num_epochs=15 ...]
+    .venv/bin/python bench/mnist_seeds.py [--seeds 1 2] [--set num_epochs=15 ...] [--frameworks pytorch]
 
 Trains the MNIST lesson's own notebook for every framework and seed (the seed and any
 `--set` values placed after its `parameters` cell, as papermill would) under the numerics
@@ -45,6 +45,7 @@ def main():
     parser.add_argument('--seeds', type=int, nargs='+', default=[1, 2])
     parser.add_argument('--set', type=assignment, action='append', default=[],
                         metavar='NAME=VALUE', help="override one of the lesson's parameters")
+    parser.add_argument('--frameworks', nargs='+', choices=FRAMEWORKS, default=list(FRAMEWORKS))
     args = parser.parse_args()
     overrides = dict(args.set)
     context = multiprocessing.get_context('spawn')
@@ -52,12 +53,12 @@ def main():
             concurrent.futures.ProcessPoolExecutor(os.cpu_count(), mp_context=context) as pool:
         futures = {(fw, seed): pool.submit(train_and_evaluate, fw, {**overrides, 'seed': seed},
                                            workdir)
-                   for fw in FRAMEWORKS for seed in args.seeds}
+                   for fw in args.frameworks for seed in args.seeds}
         results = {job: future.result() for job, future in futures.items()}
     print('MNIST GAN, seeds', *args.seeds, *(f'{k}={v}' for k, v in overrides.items()))
     print('| framework | seed | Parzen LL | Fréchet | score | classes | nearest train |')
     print('|---|---|---|---|---|---|---|')
-    for framework in FRAMEWORKS:
+    for framework in args.frameworks:
         rows = [results[framework, seed] for seed in args.seeds]
         for seed, r in zip(args.seeds, rows):
             print(f'| {framework} | {seed} | {r["parzen"]["mean"]:.0f} ± {r["parzen"]["sem"]:.0f} '
