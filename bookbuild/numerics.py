@@ -33,6 +33,9 @@ NUMERICS_PROFILE = {
     # square roots); the oneDNN products behind eager ops on AVX2 kernels; one intra-op
     # thread, because how TensorFlow splits a product between two threads depends on the
     # CPU (the MNIST sample grids differed in their last bits, AVX-512 vs Haswell, with 2).
+    # No setting reaches TensorFlow's reciprocal and rsqrt kernels, nor XLA's rsqrt: they
+    # use approximate instructions that AMD and Intel CPUs round differently, so lessons
+    # must not depend on them (README, "Reproducible outputs").
     'XLA_FLAGS': '--xla_cpu_enable_platform_dependent_math=false',
     'ONEDNN_MAX_CPU_ISA': 'AVX2',
     'TF_NUM_INTRAOP_THREADS': '1',
