@@ -14,10 +14,8 @@ batch 128, after a warm-up. GFLOP/s counts the multiply-adds of the layers each 
 computes (backward = twice the forward, less the gradients nobody asks for).
 """
 import argparse
-import statistics
-import time
 
-from mnist import matmul_peak
+from mnist import matmul_peak, throughput
 
 BATCH = 128
 # (multiply-adds of one example's forward pass, of which in the first layer) per network
@@ -102,16 +100,6 @@ def plain_steps(images):
             examples += n
         return examples
     return run
-
-
-def throughput(run, steps, repeats):
-    run(5)  # warm-up: tracing, graph building, allocator
-    rates = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        examples = run(steps)
-        rates.append(examples / (time.perf_counter() - started))
-    return statistics.median(rates)
 
 
 def measure(ns, framework, label, steps, repeats):
