@@ -1,15 +1,17 @@
-"""How much the MNIST GAN's evaluation numbers vary from seed to seed, per framework.
+"""How much the MNIST lessons' evaluation numbers vary from seed to seed, per framework.
 
-    .venv/bin/python bench/mnist_seeds.py [--seeds 1 2] [--set num_epochs=15 ...] [--frameworks pytorch]
+    .venv/bin/python bench/mnist_seeds.py [--lesson dcgan] [--seeds 1 2] [--set num_epochs=15 ...] [--frameworks pytorch]
 
-Trains the MNIST lesson's own notebook for every framework and seed (the seed and any
+Trains the lesson's own notebook (the MLP GAN's, mnist_gan, or the DCGAN's) for every
+framework and seed (the seed and any
 `--set` values placed after its `parameters` cell, as papermill would) under the numerics
 profile, two runs at a time, then measures each run's 10,000 samples with
 `d2lshim.metrics.evaluate`, the evaluation chapter's metrics. The book's pages show seed 0.
-A full run takes about 5 minutes per framework and seed on 2 cores.
+A full run of the MLP GAN takes about 5 minutes per framework and seed on 2 cores.
 """
 import argparse
 import concurrent.futures
+import csv
 import multiprocessing
 import os
 import statistics
@@ -22,26 +24,32 @@ from bookbuild.lessons import short_run
 from bookbuild.numerics import SHARED_CORES_ENV
 from gaussian_seeds import assignment
 
-LESSON = CHAPTERS / 'mnist_gan.md'
+LESSONS = ['mnist_gan', 'dcgan']
 
 
-def train_and_evaluate(framework, parameters, workdir):
-    """The evaluation chapter's metrics of one run of the lesson with `parameters`."""
+def train_and_evaluate(lesson, framework, parameters, workdir):
+    """The evaluation chapter's metrics of one run of `lesson` with `parameters`."""
     folder = Path(workdir) / framework / str(parameters['seed'])
     folder.mkdir(parents=True)
-    nb = short_run(LESSON, framework, {**parameters, 'out_dir': str(folder)})
+    source = CHAPTERS / f'{lesson}.md'
+    nb = short_run(source, framework, {**parameters, 'out_dir': str(folder)})
     settings = {**KERNEL_ENV, **SHARED_CORES_ENV, 'D2LSHIM_ARTIFACTS': str(folder)}
-    execute(nb, framework, folder, f'{LESSON.name} [{framework}] {parameters}',
-                 settings=settings)
+    execute(nb, framework, folder, f'{source.name} [{framework}] {parameters}',
+            settings=settings)
     from d2lshim import metrics
     result = metrics.evaluate(metrics.load_samples(folder / 'samples.npy'))
+    with open(folder / 'losses.csv', newline='') as f:
+        *_, last_epoch = csv.DictReader(f)
     print(f'{framework} seed {parameters["seed"]}: Parzen {result["parzen"]["mean"]:.0f}, '
-          f'Fréchet {result["frechet"]:.2f}', flush=True)
+          f'Fréchet {result["frechet"]:.2f}; last epoch:',
+          ', '.join(f'{name} {float(value):.3f}' for name, value in last_epoch.items()),
+          flush=True)
     return result
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--lesson', choices=LESSONS, default=LESSONS[0])
     parser.add_argument('--seeds', type=int, nargs='+', default=[1, 2])
     parser.add_argument('--set', type=assignment, action='append', default=[],
                         metavar='NAME=VALUE', help="override one of the lesson's parameters")
@@ -51,11 +59,11 @@ def main():
     context = multiprocessing.get_context('spawn')
     with tempfile.TemporaryDirectory() as workdir, \
             concurrent.futures.ProcessPoolExecutor(os.cpu_count(), mp_context=context) as pool:
-        futures = {(fw, seed): pool.submit(train_and_evaluate, fw, {**overrides, 'seed': seed},
-                                           workdir)
+        futures = {(fw, seed): pool.submit(train_and_evaluate, args.lesson, fw,
+                                           {**overrides, 'seed': seed}, workdir)
                    for fw in args.frameworks for seed in args.seeds}
         results = {job: future.result() for job, future in futures.items()}
-    print('MNIST GAN, seeds', *args.seeds, *(f'{k}={v}' for k, v in overrides.items()))
+    print(args.lesson, 'seeds', *args.seeds, *(f'{k}={v}' for k, v in overrides.items()))
     print('| framework | seed | Parzen LL | Fréchet | score | classes | nearest train |')
     print('|---|---|---|---|---|---|---|')
     for framework in args.frameworks:

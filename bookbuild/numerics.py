@@ -85,6 +85,10 @@ PORTABILITY_RUNS = {
     # Enough to tell ATen's AVX2 kernels from its AVX-512 ones (4 steps of 16 are not).
     'mnist_gan': {'parameters': {'num_examples': 128, 'batch_size': 8, 'num_epochs': 1},
                   'stop_after': 'train('},
+    # Batch normalisation in both modes: the steps use batch statistics, the epoch's grid
+    # the running ones.
+    'dcgan': {'parameters': {'num_examples': 128, 'batch_size': 8, 'num_epochs': 1},
+              'stop_after': 'train('},
 }
 # The evaluation chapter's metrics (pure NumPy) on random images: a script whose output
 # must not depend on the CPU either.

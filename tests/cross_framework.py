@@ -12,12 +12,11 @@ TESTS = Path(__file__).resolve().parent
 OTHERS = [framework for framework in FRAMEWORKS if framework != REFERENCE]
 
 
-def probe(lesson, framework, calls, workdir, inputs=None, parameters=None,
-          chapters=CHAPTERS):
-    """Run the cells of `lesson` (in `chapters`) for `framework` up to `train(`, with
+def probe(lesson, framework, calls, workdir, inputs=None, parameters=None):
+    """Run the cells of `lesson` for `framework` up to `train(`, with
     `parameters` set as papermill would, then `lesson_probes.<call>(namespace, framework,
     inputs)` for each of `calls`; return the arrays they returned, as a dict."""
-    source = chapters / f'{lesson}.md'
+    source = CHAPTERS / f'{lesson}.md'
     folder = workdir / framework
     folder.mkdir(parents=True)
     np.savez(folder / 'inputs.npz', **(inputs or {}))
