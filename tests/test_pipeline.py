@@ -427,3 +427,20 @@ def test_the_render_drops_only_the_kernels_start_up_notice():
               'Traceback (most recent call last):\n')
     assert without_kernel_notice(stderr) == ('WARNING: a real Sphinx warning\n'
                                              'Traceback (most recent call last):\n')
+
+
+def test_fingerprint_merges_a_print_split_into_two_messages():
+    """A busy machine split one print into two stream messages (portability test, native
+    run): the fingerprint must not tell that from one message, as nbval does not."""
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from bookbuild.numerics import fingerprint
+
+    def notebook(*texts):
+        cell = new_code_cell('print(...)', id='cell-0', outputs=[
+            new_output('stream', name='stdout', text=text) for text in texts])
+        return new_notebook(cells=[cell])
+    split = notebook('generator: 1\n', 'discriminator: 2\n')
+    assert fingerprint(split) == fingerprint(notebook('generator: 1\ndiscriminator: 2\n'))
+    assert fingerprint(split) != fingerprint(notebook('generator: 1\ndiscriminator: 3\n'))
+    assert len(split.cells[0].outputs) == 2  # the notebook itself is left as it was
