@@ -21,8 +21,9 @@ CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu',
                  '--disable-sync', '--no-first-run']
 SCREENSHOTS = BUILD / 'test-artifacts' / 'screenshots'
 PAGES = ['intro.html', 'chapters/gan_fundamentals.html', 'chapters/gaussian_gan.html',
-         'chapters/mnist_gan.html', 'chapters/evaluating_gans.html', 'chapters/bibliography.html']
-LESSONS = ['chapters/gaussian_gan.html', 'chapters/mnist_gan.html']
+         'chapters/mnist_gan.html', 'chapters/dcgan.html', 'chapters/evaluating_gans.html',
+         'chapters/bibliography.html']
+LESSONS = ['chapters/gaussian_gan.html', 'chapters/mnist_gan.html', 'chapters/dcgan.html']
 WITH_MATH = ['chapters/gan_fundamentals.html', 'chapters/evaluating_gans.html'] + LESSONS
 LABELS = [framework.label for framework in FRAMEWORKS.values()]
 DESKTOP = {'width': 1280, 'height': 900}
