@@ -12,12 +12,11 @@ import tempfile
 from pathlib import Path
 
 from bookbuild import FRAMEWORKS
-from bookbuild.execute import KERNEL_ENV, run_in_lesson
-from bookbuild.numerics import NUMERICS_PROFILE
+from bookbuild.execute import READER_ENV, run_in_lesson
 
 BENCH = Path(__file__).resolve().parent
 # As a reader's own run: no numerics profile, unless a bench compares with it.
-WITHOUT_PROFILE = {k: v for k, v in KERNEL_ENV.items() if k not in NUMERICS_PROFILE}
+WITHOUT_PROFILE = READER_ENV
 
 
 def measure_in_lessons(lesson, module, function, settings=WITHOUT_PROFILE, **arguments):

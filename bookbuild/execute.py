@@ -28,6 +28,8 @@ KERNEL_ENV = {
     # Files a lesson writes (checkpoints, samples) land in _build/artifacts/<lesson>/<framework>.
     'D2LSHIM_ARTIFACTS': str(ROOT / '_build' / 'artifacts'),
 }
+# A reader's own run: the kernel's environment without the numerics profile.
+READER_ENV = {k: v for k, v in KERNEL_ENV.items() if k not in NUMERICS_PROFILE}
 CELL_TIMEOUT = 1800
 # One file per lesson and framework executed on this machine, holding the inputs hash of
 # that run: a lesson that reads another's files (front matter `needs: [mnist_gan]`) runs

@@ -92,6 +92,8 @@ PORTABILITY_RUNS = {
     'dcgan': {'parameters': {'num_examples': 128, 'batch_size': 8, 'num_epochs': 1},
               'stop_after': 'train('},
 }
+# The lessons whose short run is a training (the Gaussian lesson runs whole).
+SHORT_TRAININGS = [lesson for lesson in PORTABILITY_RUNS if lesson != 'gaussian_gan']
 # The evaluation chapter's metrics (pure NumPy) on random images: a script whose output
 # must not depend on the CPU either.
 METRICS_CHECK = """

@@ -6,19 +6,16 @@ which its lesson works around; this is the test that shows the workaround works.
 import pytest
 
 from bookbuild import CHAPTERS, FRAMEWORKS
-from bookbuild.execute import KERNEL_ENV, execute
+from bookbuild.execute import READER_ENV, execute
 from bookbuild.lessons import short_run
-from bookbuild.numerics import NUMERICS_PROFILE, PORTABILITY_RUNS, SHARED_CORES_ENV
-
-WITHOUT_PROFILE = {k: v for k, v in KERNEL_ENV.items() if k not in NUMERICS_PROFILE}
-TRAININGS = [lesson for lesson in PORTABILITY_RUNS if lesson != 'gaussian_gan']
+from bookbuild.numerics import PORTABILITY_RUNS, SHARED_CORES_ENV, SHORT_TRAININGS
 
 
 @pytest.mark.parametrize('framework', FRAMEWORKS)
-@pytest.mark.parametrize('lesson', TRAININGS)
+@pytest.mark.parametrize('lesson', SHORT_TRAININGS)
 def test_lesson_trains_without_the_profile(lesson, framework, tmp_path):
     nb = short_run(CHAPTERS / f'{lesson}.md', framework, **PORTABILITY_RUNS[lesson])
-    settings = {**WITHOUT_PROFILE, **SHARED_CORES_ENV, 'D2LSHIM_ARTIFACTS': str(tmp_path)}
+    settings = {**READER_ENV, **SHARED_CORES_ENV, 'D2LSHIM_ARTIFACTS': str(tmp_path)}
     done = execute(nb, framework, tmp_path, f'{lesson} [{framework}] without the profile',
                    settings=settings)
     printed = ''.join(output.get('text', '') for cell in done.cells
