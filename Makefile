@@ -1,6 +1,6 @@
 # make book: set up the tooling environment on first use, execute what changed (each
 # framework in its own environment, created on first use), build the editions and render
-# _build/html. make test: every test, including nbval on the committed notebooks.
+# _build/html. make test: every test, including nbval on the committed notebooks, two at a time.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -34,8 +34,11 @@ editions: $(READY)
 book: $(READY)
 	$(PY) -m bookbuild book
 
+# Two pytest-xdist workers; conftest.py keeps together what must run in one (TEST_WORKERS=0:
+# one process).
+TEST_WORKERS ?= 2
 test: $(READY)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # make lab LAB_OPTIONS='--port 8890 --no-browser' passes options to JupyterLab.
 lab: $(READY)
