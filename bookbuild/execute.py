@@ -22,7 +22,6 @@ KERNEL_ENV = {
     **NUMERICS_PROFILE,
     'D2LSHIM_BATCH': '1',  # Animator leaves one final figure instead of redrawing
     'TF_CPP_MIN_LOG_LEVEL': '2',  # keep TensorFlow's start-up notices out of the pages
-    'TF_ENABLE_ONEDNN_OPTS': '0',
     'PYTHONHASHSEED': '0',
     'MPLBACKEND': 'module://matplotlib_inline.backend_inline',
     # Files a lesson writes (checkpoints, samples) land in _build/artifacts/<lesson>/<framework>.

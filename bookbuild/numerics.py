@@ -32,9 +32,11 @@ NUMERICS_PROFILE = {
     'ATEN_CPU_CAPABILITY': 'avx2',
     'MKL_CBWR': 'COMPATIBLE,STRICT',
     # TensorFlow: XLA-compiled steps without CPU-specific math (approximate reciprocals and
-    # square roots); the oneDNN products behind eager ops on AVX2 kernels; one intra-op
-    # thread, because how TensorFlow splits a product between two threads depends on the
-    # CPU (the MNIST sample grids differed in their last bits, AVX-512 vs Haswell, with 2).
+    # square roots); oneDNN's kernels for products and convolutions on AVX2 (d2lshim's
+    # backend turns them on: Eigen's, used without them, split their sums by the size of
+    # the CPU's L1 cache); one intra-op thread, because how TensorFlow splits a product
+    # between two threads depends on the CPU (the MNIST sample grids differed in their last
+    # bits, AVX-512 vs Haswell, with 2).
     # No setting reaches TensorFlow's reciprocal and rsqrt kernels, nor XLA's rsqrt: they
     # use approximate instructions that AMD and Intel CPUs round differently, so lessons
     # must not depend on them (README, "Reproducible outputs").

@@ -2,18 +2,51 @@
 import itertools
 import os
 import random
+import re
+import sys
+import tempfile
 
-# TensorFlow logs CPU-feature and oneDNN notices to stderr at import; they are not for
-# readers. Disabling oneDNN's rewrites also keeps results identical from run to run.
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '0')
+from d2lshim import common, data, frameworks
+from d2lshim.common import (Accumulator, Animator, BatchLoader, Timer, image_grid, plt,
+                             set_figsize, show_images)
 
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+# oneDNN's kernels for products and convolutions, TensorFlow's default on x86, set here in
+# case a shell turned them off: the book's numbers repeat on any CPU with them. Eigen's
+# kernels, used without them, split their sums by the size of the CPU's L1 cache: a 48 KB
+# Sapphire Rapids and a 32 KB Haswell (emulated) differed in convolutions and in
+# 8x1024 by 1024x512 products. oneDNN's, on AVX2 (the numerics profile's
+# ONEDNN_MAX_CPU_ISA), agreed on both and on an emulated AMD EPYC-Rome.
+os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')  # CPU-feature notices
+# Logged at import, before TF_CPP_MIN_LOG_LEVEL applies: the notice that oneDNN is on.
+_IMPORT_NOTICES = re.compile(r'WARNING: All log messages before absl::InitializeLog\(\) is '
+                             r'called are written to STDERR|I0000 .*oneDNN custom operations are on')
 
-from d2lshim import common, data, frameworks  # noqa: E402
-from d2lshim.common import (  # noqa: E402
-    Accumulator, Animator, BatchLoader, Timer, image_grid, plt, set_figsize, show_images)
+
+def _import_without_notices():
+    """Import TensorFlow and Keras with the oneDNN notice kept off stderr (file descriptor 2,
+    where C++ writes); anything else they write there is passed on."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import keras
+            import tensorflow
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            lines = captured.read().decode(errors='replace').splitlines(keepends=True)
+            sys.stderr.write(''.join(line for line in lines if not _IMPORT_NOTICES.search(line)))
+    return keras, tensorflow
+
+
+keras, tf = _import_without_notices()
+# Grappler's remapper, which fuses a convolution with its bias and activation into one oneDNN
+# kernel, fails on the gradient of a convolution followed by a leaky ReLU and logs an error
+# (the DCGAN's discriminator); without it each operation keeps its own kernel.
+tf.config.optimizer.set_experimental_options({'remapping': False})
 
 __all__ = ['Accumulator', 'Animator', 'Timer', 'plt', 'set_figsize', 'image_grid',
            'show_images', 'artifact_dir', 'set_seed', 'tensor', 'normal', 'matmul',

@@ -2,6 +2,8 @@
 page documents, clear errors, and the loader semantics every backend shares."""
 import inspect
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,15 @@ def test_backend_offers_what_the_reference_page_documents(d2l):
             assert f'{inspect.signature(obj)}' == listed[name], (name, listed[name])
         if inspect.isclass(obj) or name == 'plt':
             assert obj is getattr(common, name), name  # written once, in d2lshim.common
+
+
+def test_importing_the_backend_writes_nothing_to_stderr(framework):
+    """A lesson's first cell imports its backend, and a cell that writes to stderr fails the
+    build: the framework's start-up notices (TensorFlow's about oneDNN, written from C++
+    before its log level applies) must stay off it."""
+    done = subprocess.run([sys.executable, '-c', f'from d2lshim import {framework.backend}'],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == '', done.stderr[-3000:]
 
 
 def test_load_array_yields_tuples_of_every_array(d2l):
