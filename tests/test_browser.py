@@ -14,15 +14,17 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from bookbuild import BUILD, CHAPTERS, FRAMEWORKS, NOTEBOOKS
+from bookbuild.lessons import book_order
 
 CHROMIUM = '/usr/bin/chromium'
 CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu',
                  '--disable-background-networking', '--disable-component-update',
                  '--disable-sync', '--no-first-run']
 SCREENSHOTS = BUILD / 'test-artifacts' / 'screenshots'
-PAGES = ['intro.html', 'chapters/gan_fundamentals.html', 'chapters/gaussian_gan.html',
-         'chapters/mnist_gan.html', 'chapters/dcgan.html', 'chapters/evaluating_gans.html',
-         'chapters/bibliography.html']
+# Every page of the table of contents (each chapter is `chapters/<name>`), in its order.
+CHAPTER_ORDER = book_order()
+PAGES = ['intro.html'] + [f'chapters/{name}.html'
+                          for name in sorted(CHAPTER_ORDER, key=CHAPTER_ORDER.get)]
 LESSONS = ['chapters/gaussian_gan.html', 'chapters/mnist_gan.html', 'chapters/dcgan.html']
 WITH_MATH = ['chapters/gan_fundamentals.html', 'chapters/evaluating_gans.html'] + LESSONS
 LABELS = [framework.label for framework in FRAMEWORKS.values()]
