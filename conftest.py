@@ -38,9 +38,10 @@ def xdist_group(item):
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
-    """Unit tests first, then notebooks in book order. Each notebook runs in the kernel of
-    its framework's environment, as the build runs it; the notebook files keep their plain
-    python3 kernelspec."""
+    """Unit tests first, then notebooks in book order (with `--dist loadgroup` this is the
+    order within each group; pytest-xdist starts the groups with the most tests first). Each
+    notebook runs in the kernel of its framework's environment, as the build runs it; the
+    notebook files keep their plain python3 kernelspec."""
     order = book_order()
 
     def key(item):
