@@ -18,7 +18,7 @@ from mnist import matmul_peak, throughput
 
 BATCH = 64  # the lesson's
 # (multiply-adds of one example's forward pass, of which in the first layer) per network
-G_MACS = (100 * 3136 + 49 * 64 * 32 * 16 + 196 * 32 * 16, 100 * 3136)
+G_MACS = (100 * 3136 + 49 * 64 * 32 * 16 + 784 * 32 * 9, 100 * 3136)
 D_MACS = (196 * 32 * 16 + 49 * 64 * 32 * 16 + 3136, 196 * 32 * 16)
 
 
@@ -63,7 +63,7 @@ def plain_steps(images):
         nn.Linear(100, 64 * 7 * 7, bias=False), nn.Unflatten(1, (64, 7, 7)),
         nn.BatchNorm2d(64), nn.ReLU(),
         nn.ConvTranspose2d(64, 32, 4, 2, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
-        nn.ConvTranspose2d(32, 1, 4, 2, 1), nn.Tanh())
+        nn.Upsample(scale_factor=2), nn.Conv2d(32, 1, 3, 1, 1), nn.Tanh())
     net_D = nn.Sequential(
         nn.Conv2d(1, 32, 4, 2, 1), nn.LeakyReLU(0.2),
         nn.Conv2d(32, 64, 4, 2, 1), nn.LeakyReLU(0.2),

@@ -54,7 +54,7 @@ def test_architecture_and_initialisation_match(runs):
               for fw, run in runs.items()}
     norm = lambda c: [(c,)] * 4  # scale, shift, running mean, running variance
     assert shapes[REFERENCE]['G'] == [(100, 3136), *norm(64), (4, 4, 32, 64), *norm(32),
-                                      (4, 4, 1, 32), (1,)]
+                                      (3, 3, 32, 1), (1,)]
     assert shapes[REFERENCE]['D'] == [(4, 4, 1, 32), (32,), (4, 4, 32, 64), (64,),
                                       (3136, 1), (1,)]
     for framework in OTHERS:
