@@ -8,7 +8,7 @@ import json
 
 from bs4 import BeautifulSoup
 
-from bookbuild import FRAMEWORKS
+from bookbuild import CHAPTERS, FRAMEWORKS
 
 LABELS = [framework.label for framework in FRAMEWORKS.values()]
 
@@ -85,3 +85,16 @@ def test_home_page_and_every_lesson_link_every_edition(site):
             assert served.resolve().read_bytes() == (EDITIONS / zip_name).read_bytes()
     box = page(site, 'chapters/gaussian_gan.html').select_one('div.admonition.tip')
     assert 'Run this lesson yourself' in box.get_text() and 'README' in box.get_text()
+
+
+def test_every_exercise_and_solution_is_rendered_on_its_own(site):
+    """A solution whose closing fence went missing swallows the exercises after it."""
+    for source in sorted(CHAPTERS.glob('*.md')):
+        text = source.read_text(encoding='utf-8')
+        written = text.count('```{exercise}'), text.count('```{solution}')
+        soup = page(site, f'chapters/{source.stem}.html')
+        exercises, solutions = soup.select('div.exercise'), soup.select('div.solution')
+        assert (len(exercises), len(solutions)) == written, source.name
+        for box in exercises + solutions:
+            assert not box.find_parent('div', class_='solution'), (source.name, box.get_text()[:80])
+            assert not box.find_parent('div', class_='exercise'), (source.name, box.get_text()[:80])
