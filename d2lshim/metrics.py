@@ -58,10 +58,10 @@ def load_samples(path):
         samples = np.array(mapped)
     except FileNotFoundError:
         raise FileNotFoundError(f'no samples at {path}: run the generator that writes them '
-                                'first (for the book\'s GANs, the lesson that trains it, in the '
-                                'same folder as this notebook: mnist_gan.ipynb writes '
-                                'artifacts/mnist/, dcgan.ipynb artifacts/dcgan/), or pass '
-                                'another .npy file') from None
+                                'first (for the book\'s GANs, the lesson that trains it, run '
+                                'from the same folder: mnist_gan.ipynb writes artifacts/mnist/, '
+                                'dcgan.ipynb artifacts/dcgan/), or pass another .npy file') \
+            from None
     except (ValueError, OSError, EOFError) as error:
         raise ValueError(f'{path} is not a readable .npy array, or it is truncated '
                          f'({error or type(error).__name__}); save samples with numpy.save') \

@@ -118,7 +118,7 @@ def test_a_reader_runs_an_edition_from_its_readme(readers, framework):
     assert run.returncode == 0, run.stderr[-3000:]
     assert early.returncode != 0
     assert 'no samples at artifacts/mnist' in early.stderr, early.stderr[-3000:]
-    assert ('in the same folder as this notebook: mnist_gan.ipynb writes artifacts/mnist/, '
+    assert ('run from the same folder: mnist_gan.ipynb writes artifacts/mnist/, '
             'dcgan.ipynb artifacts/dcgan/' in early.stderr)
     folder = reader['folder']
     executed = nbformat.read(folder / 'executed.ipynb', as_version=4)
