@@ -34,11 +34,11 @@ editions: $(READY)
 book: $(READY)
 	$(PY) -m bookbuild book
 
-# Two pytest-xdist workers; conftest.py keeps together what must run in one (TEST_WORKERS=0:
-# one process).
+# Two pytest-xdist workers; conftest.py keeps together what must run in one and orders the
+# groups, longest first (TEST_WORKERS=0: one process).
 TEST_WORKERS ?= 2
 test: $(READY)
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 # make lab LAB_OPTIONS='--port 8890 --no-browser' passes options to JupyterLab.
 lab: $(READY)

@@ -3,14 +3,9 @@ import os
 import pytest
 
 from bookbuild import FRAMEWORKS, environments
-from bookbuild.execute import KERNEL_ENV
+from bookbuild.execute import checked_env, kernel_env
 from bookbuild.lessons import book_order
 from bookbuild.numerics import SHARED_CORES_ENV
-
-# nbval starts its kernels from this process: give them the book build's environment,
-# so the re-executed notebooks are comparable with the committed ones. `make test` runs two
-# pytest-xdist workers, so a kernel shares the cores with another test's processes.
-os.environ.update({**KERNEL_ENV, **SHARED_CORES_ENV})
 # tests/framework/ runs inside each framework's environment (tests/test_framework_suites.py).
 collect_ignore = ['tests/framework']
 # Test modules that write into _build (the rendered site, the editions): one worker at a time.
@@ -36,19 +31,42 @@ def xdist_group(item):
     return item.path.name
 
 
+@pytest.hookimpl(tryfirst=True)  # before the notebook's kernel starts (its first cell's setup)
+def pytest_runtest_setup(item):
+    """nbval starts a notebook's kernel from this process's environment: give it the book
+    build's, with the profile of the notebook's framework, so that the re-executed notebooks
+    are comparable with the committed ones. `make test` runs two pytest-xdist workers, so a
+    kernel shares the cores with another test's processes."""
+    framework = item.path.parent.name
+    if item.path.suffix == '.ipynb' and framework in FRAMEWORKS:
+        environment = kernel_env({**checked_env(framework), **SHARED_CORES_ENV})
+        os.environ.clear()
+        os.environ.update(environment)
+
+
+# The groups that take longest, handed out first: pytest-xdist gives a worker its next group
+# only when it has nearly finished one, so a long group handed out last would run alone at
+# the end (`make test` keeps this order with --no-loadscope-reorder). Each framework's
+# notebooks are one chain of trainings, MXNet's the longest; the portability test emulates
+# CPUs. Measured in fresh-clone CI runs (README, "Tests and benchmarks").
+LONGEST_FIRST = ['notebooks-mxnet', 'notebooks-tensorflow', 'notebooks-pytorch',
+                 'test_portability.py', '_build']
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
-    """Unit tests first, then notebooks in book order (with `--dist loadgroup` this is the
-    order within each group; pytest-xdist starts the groups with the most tests first). Each
-    notebook runs in the kernel of its framework's environment, as the build runs it; the
-    notebook files keep their plain python3 kernelspec."""
+    """The longest groups first (LONGEST_FIRST), then the others; unit tests before notebooks,
+    notebooks in book order (with `--dist loadgroup` this is the order within each group).
+    Each notebook runs in the kernel of its framework's environment, as the build runs it;
+    the notebook files keep their plain python3 kernelspec."""
     order = book_order()
 
     def key(item):
-        path = item.path
-        if path.suffix != '.ipynb':
-            return (0, 0)
-        return (1, order.get(path.stem, len(order)))
+        group = xdist_group(item)
+        rank = LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
+        if item.path.suffix != '.ipynb':
+            return (rank, 0, 0)
+        return (rank, 1, order.get(item.path.stem, len(order)))
     items.sort(key=key)  # stable: cells of one notebook keep their order
     for item in items:
         item.add_marker(pytest.mark.xdist_group(xdist_group(item)))

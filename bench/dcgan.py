@@ -122,15 +122,14 @@ def measure(ns, framework, label, steps, repeats):
 
 def main():
     from bookbuild import CHAPTERS
-    from bookbuild.numerics import NUMERICS_PROFILE
-    from lesson_kernels import WITHOUT_PROFILE, measure_in_lessons
+    from lesson_kernels import measure_in_lessons, with_profile, without_profile
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--steps', type=int, default=30)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--no-profile', dest='profile', action='store_false',
                         help="measure without the numerics profile, as a reader's own run")
     args = parser.parse_args()
-    settings = {**WITHOUT_PROFILE, **(NUMERICS_PROFILE if args.profile else {})}
+    settings = with_profile if args.profile else without_profile
     measured = measure_in_lessons(CHAPTERS / 'dcgan.md', 'dcgan', 'measure',
                                   settings=settings, steps=args.steps, repeats=args.repeats)
     rows = [row for result in measured.values() for row in result['rows']]

@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 from bookbuild import CHAPTERS, FRAMEWORKS
-from bookbuild.execute import KERNEL_ENV, execute
+from bookbuild.execute import checked_env, execute
 from bookbuild.lessons import short_run
 from bookbuild.numerics import SHARED_CORES_ENV
 
@@ -35,7 +35,7 @@ def errors(framework, parameters, workdir):
     folder.mkdir(parents=True)
     nb = short_run(LESSON, framework, parameters)
     nb.cells.append(nbformat.v4.new_code_cell(REPORT))
-    settings = {**KERNEL_ENV, **SHARED_CORES_ENV, 'D2LSHIM_ARTIFACTS': str(folder)}
+    settings = {**checked_env(framework), **SHARED_CORES_ENV, 'D2LSHIM_ARTIFACTS': str(folder)}
     nb = execute(nb, framework, folder, f'{LESSON.name} [{framework}] {parameters}',
                  settings=settings)
     return tuple(json.loads(nb.cells[-1].outputs[0]['text']))

@@ -13,14 +13,24 @@ from pathlib import Path
 
 from bookbuild import FRAMEWORKS
 from bookbuild.execute import READER_ENV, run_in_lesson
+from bookbuild.numerics import numerics_profile
 
 BENCH = Path(__file__).resolve().parent
-# As a reader's own run: no numerics profile, unless a bench compares with it.
-WITHOUT_PROFILE = READER_ENV
 
 
-def measure_in_lessons(lesson, module, function, settings=WITHOUT_PROFILE, **arguments):
-    """{framework: what `module.function` returned in that framework's lesson kernel}."""
+def without_profile(framework):
+    """A kernel's settings as in a reader's own run: no numerics profile."""
+    return READER_ENV
+
+
+def with_profile(framework):
+    """A kernel's settings under `framework`'s numerics profile, as the build runs it."""
+    return {**READER_ENV, **numerics_profile(framework)}
+
+
+def measure_in_lessons(lesson, module, function, settings=without_profile, **arguments):
+    """{framework: what `module.function` returned in that framework's lesson kernel, run
+    with the variables `settings(framework)`}."""
     results = {}
     for framework in FRAMEWORKS:
         code = (f'import json, sys\nsys.path.insert(0, {str(BENCH)!r})\nimport {module}\n'
@@ -28,6 +38,6 @@ def measure_in_lessons(lesson, module, function, settings=WITHOUT_PROFILE, **arg
                 f'{FRAMEWORKS[framework].label!r}, **{arguments!r})))\n')
         with tempfile.TemporaryDirectory() as folder:
             printed = run_in_lesson(lesson, framework, code, Path(folder),
-                                    settings={**settings, 'D2LSHIM_ARTIFACTS': folder})
+                                    settings={**settings(framework), 'D2LSHIM_ARTIFACTS': folder})
         results[framework] = json.loads(printed.splitlines()[-1])
     return results

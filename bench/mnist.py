@@ -165,13 +165,11 @@ def measure_all(args, settings):
 
 def compare_profile(args):
     """Measure every loop without and with the numerics profile, side by side."""
-    from lesson_kernels import WITHOUT_PROFILE
-    from bookbuild.numerics import NUMERICS_PROFILE
+    from lesson_kernels import with_profile, without_profile
     measured = {name: measure_all(args, settings) for name, settings in
-                [('default', WITHOUT_PROFILE), ('profile', {**WITHOUT_PROFILE,
-                                                            **NUMERICS_PROFILE})]}
+                [('default', without_profile), ('profile', with_profile)]}
     print(f'MNIST GAN examples/s, {args.steps} steps x {args.repeats} repeats (median), '
-          f'without and with the numerics profile (python -m bookbuild profile)')
+          f'without and with the numerics profile (python -m bookbuild profile FRAMEWORK)')
     print(f'{"loop":26s} {"default":>9s} {"profile":>9s} {"ratio":>6s}')
     for (name, fast, _), (_, slow, _) in zip(measured['default'][1], measured['profile'][1]):
         print(f'{name:26s} {fast:9.0f} {slow:9.0f} {slow / fast:6.2f}')
@@ -180,7 +178,7 @@ def compare_profile(args):
 
 
 def main():
-    from lesson_kernels import WITHOUT_PROFILE
+    from lesson_kernels import without_profile
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--steps', type=int, default=100)
     parser.add_argument('--repeats', type=int, default=3)
@@ -189,7 +187,7 @@ def main():
     args = parser.parse_args()
     if args.compare_profile:
         return compare_profile(args)
-    torch_run, rows = measure_all(args, WITHOUT_PROFILE)
+    torch_run, rows = measure_all(args, without_profile)
     peak = torch_run['peak']
     reference = rows[0][1]
     best = max(rate for _, rate, _ in rows[1:])

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from bookbuild import CHAPTERS, FRAMEWORKS
-from bookbuild.execute import KERNEL_ENV, execute
+from bookbuild.execute import checked_env, execute
 from bookbuild.lessons import short_run
 from bookbuild.numerics import SHARED_CORES_ENV
 from gaussian_seeds import assignment
@@ -33,7 +33,7 @@ def train_and_evaluate(lesson, framework, parameters, workdir):
     folder.mkdir(parents=True)
     source = CHAPTERS / f'{lesson}.md'
     nb = short_run(source, framework, {**parameters, 'out_dir': str(folder)})
-    settings = {**KERNEL_ENV, **SHARED_CORES_ENV, 'D2LSHIM_ARTIFACTS': str(folder)}
+    settings = {**checked_env(framework), **SHARED_CORES_ENV, 'D2LSHIM_ARTIFACTS': str(folder)}
     execute(nb, framework, folder, f'{source.name} [{framework}] {parameters}',
             settings=settings)
     from d2lshim import metrics

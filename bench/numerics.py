@@ -22,25 +22,35 @@ import time
 from pathlib import Path
 
 from bookbuild import CHAPTERS, FRAMEWORKS
-from bookbuild.execute import KERNEL_ENV, BuildError, execute, kernel_env
+from bookbuild.execute import BUILD_ENV, BuildError, checked_env, execute, kernel_env
 from bookbuild.lessons import short_run
-from bookbuild.numerics import (METRICS_CHECK, NUMERICS_PROFILE, PORTABILITY_RUNS,
-                                SHARED_CORES_ENV, fingerprint, on_emulated_cpu)
+from bookbuild.numerics import (METRICS_CHECK, PORTABILITY_RUNS, SHARED_CORES_ENV,
+                                SHARED_PROFILE, fingerprint, on_emulated_cpu)
 
 
-def variants():
-    """(name, kernel settings): the profile, then the profile changed in one place."""
-    yield 'whole profile', KERNEL_ENV
-    for key in NUMERICS_PROFILE:
-        yield f'without {key}', {k: v for k, v in KERNEL_ENV.items() if k != key}
-    yield 'MKL_CBWR=AVX2,STRICT (Intel only)', {**KERNEL_ENV, 'MKL_CBWR': 'AVX2,STRICT'}
-    for key in ('TF_NUM_INTRAOP_THREADS', 'OMP_NUM_THREADS'):
-        for threads in ('1', '2', '4'):
-            if threads != KERNEL_ENV[key]:
-                yield f'{key}={threads}', {**KERNEL_ENV, key: threads}
+def profile_of(framework):
+    """The checked runs' settings; 'numpy' stands for the metrics check (NumPy alone)."""
+    return {**BUILD_ENV, **SHARED_PROFILE} if framework == 'numpy' else checked_env(framework)
+
+
+def variants(framework):
+    """(name, kernel settings): the framework's profile, then that profile changed in one
+    place."""
+    profile = profile_of(framework)
+    yield 'whole profile', profile
+    for key in profile:
+        if key not in BUILD_ENV:
+            yield f'without {key}', {k: v for k, v in profile.items() if k != key}
+    for key, values in [('MKL_CBWR', ['COMPATIBLE,STRICT']), ('DNNL_MAX_CPU_ISA', ['AVX2']),
+                        ('TF_NUM_INTRAOP_THREADS', ['1', '2', '4']),
+                        ('OMP_NUM_THREADS', ['1', '2', '4'])]:
+        for value in values:
+            if key in profile and value != profile[key]:
+                yield f'{key}={value}', {**profile, key: value}
     # Candidates the profile does without: they change nothing.
-    yield '+ XLA_FLAGS=... --xla_cpu_max_isa=AVX2', \
-        {**KERNEL_ENV, 'XLA_FLAGS': NUMERICS_PROFILE['XLA_FLAGS'] + ' --xla_cpu_max_isa=AVX2'}
+    if 'XLA_FLAGS' in profile:
+        yield '+ XLA_FLAGS=... --xla_cpu_max_isa=AVX2', \
+            {**profile, 'XLA_FLAGS': profile['XLA_FLAGS'] + ' --xla_cpu_max_isa=AVX2'}
 
 
 def digest(run, framework, settings, on_haswell):
@@ -78,22 +88,26 @@ def main():
     runs = [(run, fw) for run in args.runs
             for fw in (['numpy'] if run == 'metrics' else args.frameworks)]
     modes = [False, True] if args.emulated else [False]
-    named = list(variants())
+    named = {fw: dict(variants(fw)) for fw in {fw for _, fw in runs}}
     started = time.perf_counter()
     context = multiprocessing.get_context('spawn')
     with concurrent.futures.ProcessPoolExecutor(os.cpu_count(), mp_context=context) as pool:
         futures = {(name, run, mode): pool.submit(digest, *run, settings, mode)
-                   for name, settings in named for run in runs for mode in modes}
+                   for run in runs for name, settings in named[run[1]].items()
+                   for mode in modes}
         results = {key: future.result() for key, future in futures.items()}
     print(f'{len(results)} runs in {time.perf_counter() - started:.0f} s. "=": the outputs '
           f'of the whole profile run natively; "DIFF": other outputs')
     columns = [f'{run[:8]} {fw[:5]}' + (' emul.' if mode else '')
                for run, fw in runs for mode in modes]
     print(f'{"":40s}' + ''.join(f'{c:>15s}' for c in columns))
-    for name, _ in named:
+    for name in dict.fromkeys(name for variant in named.values() for name in variant):
         cells = []
         for run in runs:
             for mode in modes:
+                if (name, run, mode) not in results:
+                    cells.append('')  # not a setting of this framework's profile
+                    continue
                 value, reference = results[name, run, mode], results['whole profile', run, False]
                 cells.append(value if value.startswith('fails') or name == 'whole profile'
                              else '=' if value == reference else 'DIFF')

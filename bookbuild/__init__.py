@@ -3,7 +3,7 @@
     python -m bookbuild notebooks   # split + execute what changed -> notebooks/<framework>/
     python -m bookbuild book        # ... then merge and render the site -> _build/html/
     python -m bookbuild check       # fail if a committed notebook is stale
-    python -m bookbuild profile     # the numerics profile of checked runs, as shell exports
+    python -m bookbuild profile FW  # a framework's numerics profile, as shell exports
     python -m bookbuild editions    # a zip per framework for readers -> _build/editions/
     python -m bookbuild lab         # JupyterLab with one kernel per framework
     python -m bookbuild lock NAME   # resolve locks/NAME.in into the lock locks/NAME.txt

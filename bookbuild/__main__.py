@@ -3,13 +3,13 @@ import shlex
 import sys
 import time
 
-from bookbuild import FRAMEWORKS, ROOT, BuildError
+from bookbuild import FRAMEWORKS, REFERENCE, ROOT, BuildError
 
 COMMANDS = {
     'notebooks': 'execute what changed',
     'book': 'execute what changed, build the editions and render the site',
     'check': 'fail if a committed notebook is stale',
-    'profile': 'print the numerics profile as shell exports',
+    'profile': "print a framework's numerics profile as shell exports",
     'editions': "build each framework's edition for readers",
     'lab': 'start JupyterLab on notebooks/ with one kernel per framework',
     'lock': 'resolve locks/NAME.in (a framework tag or "tooling") into locks/NAME.txt',
@@ -21,7 +21,8 @@ def main(argv=None):
         prog='python -m bookbuild',
         description='; '.join(f'{name}: {what}' for name, what in COMMANDS.items()))
     parser.add_argument('command', choices=COMMANDS)
-    parser.add_argument('names', nargs='*', help='for lock: which locks to resolve')
+    parser.add_argument('names', nargs='*', help='for lock: which locks to resolve; '
+                        'for profile: which framework')
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != 'lab':
         parser.error(f'unrecognized arguments: {" ".join(extra)}')
@@ -35,8 +36,11 @@ def main(argv=None):
 
 def run(args):
     if args.command == 'profile':
-        from bookbuild.numerics import NUMERICS_PROFILE
-        for key, value in NUMERICS_PROFILE.items():
+        from bookbuild.numerics import numerics_profile
+        if len(args.names) != 1 or args.names[0] not in FRAMEWORKS:
+            raise BuildError('profile takes one framework, e.g. `python -m bookbuild profile '
+                             f'{REFERENCE}`; known: {", ".join(FRAMEWORKS)}')
+        for key, value in numerics_profile(args.names[0]).items():
             print(f'export {key}={shlex.quote(value)}')
         return 0
     if args.command == 'lock':

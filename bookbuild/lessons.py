@@ -9,7 +9,7 @@ import yaml
 
 from bookbuild import CHAPTERS, FRAMEWORKS, NOTEBOOKS, ROOT, BuildError
 from bookbuild.environments import lock_file
-from bookbuild.numerics import NUMERICS_PROFILE
+from bookbuild.numerics import numerics_profile
 
 # Cell tags other than the frameworks' that a lesson may use (papermill's and MyST-NB's);
 # anything else is most likely a misspelt framework and would run in every framework.
@@ -178,7 +178,8 @@ def inputs_hash(split_nb, framework):
     for path in helper_modules(FRAMEWORKS[framework].backend, code):
         digest.update(path.name.encode() + path.read_bytes())
     digest.update(lock_file(framework).read_bytes())
-    digest.update(json.dumps(NUMERICS_PROFILE, sort_keys=True).encode())
+    # unresolved: the hash must not depend on where the checkout is
+    digest.update(json.dumps(numerics_profile(framework, resolved=False), sort_keys=True).encode())
     return digest.hexdigest()
 
 
@@ -210,3 +211,19 @@ def short_run(source, framework, parameters=None, stop_after=None, stop_before=N
             break
     nb.cells = cells
     return nb
+
+
+def joined_runs(runs, framework):
+    """One notebook of `framework` holding the short runs `runs` ({lesson: arguments of
+    `short_run`}) one after the other, each cell's id prefixed by its lesson and a hyphen,
+    so that they execute in one kernel: the framework is imported once."""
+    joined = None
+    for lesson, arguments in runs.items():
+        nb = short_run(CHAPTERS / f'{lesson}.md', framework, **arguments)
+        for cell in nb.cells:
+            cell.id = f'{lesson}-{cell.id}'
+        if joined is None:
+            joined = nb
+        else:
+            joined.cells.extend(nb.cells)
+    return joined

@@ -1,9 +1,9 @@
 """Numerics that repeat on any x86-64 CPU with AVX2, and the emulated CPU that proves it.
 
 Checked outputs (the committed notebooks, nbval, the equivalence tests) are computed under
-NUMERICS_PROFILE. `tests/test_portability.py` runs PORTABILITY_RUNS natively and on an
-emulated Haswell, `bench/numerics.py` with each setting left out; `fingerprint` is what
-they compare.
+`numerics_profile(framework)`. `tests/test_portability.py` runs PORTABILITY_RUNS natively
+and on an emulated Haswell, `bench/numerics.py` with each setting left out; `fingerprint`
+is what they compare.
 """
 import configparser
 import copy
@@ -12,25 +12,45 @@ import re
 from jupyter_client import AsyncKernelManager
 from nbval.plugin import coalesce_streams
 
-from bookbuild import ROOT
+from bookbuild import ROOT, environments
 
 # The numerics profile: settings that make every floating-point operation of a lesson repeat
 # bit for bit on any x86-64 CPU with AVX2 and any number of cores, so that checked outputs
 # are the same everywhere. The libraries otherwise pick code paths (vector width, kernels,
 # approximate instructions) by the CPU they find and split sums by their thread count, and
 # a GAN turns a last-bit difference into a different generator. Each setting was shown to
-# change some lesson's outputs when left out (`bench/numerics.py`, on an AVX-512 CPU);
-# `tests/test_portability.py` checks the whole profile against an emulated Haswell. It
-# slows training on newer CPUs, so only checked runs use it.
-NUMERICS_PROFILE = {
-    # PyTorch: ATen's own kernels (activations, random numbers) built for AVX2, and MKL's
-    # matrix products on its COMPATIBLE code path, strictly reproducible. MKL honours its
-    # AVX2 branch on Intel CPUs only: on an AMD EPYC it ignored it (results as with AUTO)
-    # and its matrix-vector products (a layer with one output) differed from an Intel
-    # Haswell's; COMPATIBLE gave the same bits on both. (AVX2 without STRICT differed from
-    # Intel CPU to Intel CPU.)
-    'ATEN_CPU_CAPABILITY': 'avx2',
-    'MKL_CBWR': 'COMPATIBLE,STRICT',
+# change some lesson's outputs when left out (`bench/numerics.py`);
+# `tests/test_portability.py` checks each framework's profile against an emulated Haswell.
+# It slows training on newer CPUs, so only checked runs use it (`bench/profile_cost.py`
+# prints what it costs). A framework's settings are its own: changing them makes only that
+# framework's notebooks stale.
+SHARED_PROFILE = {
+    # NumPy (every environment has it; the evaluation chapter's metrics are NumPy) and the
+    # OpenBLAS it ships with: OpenBLAS's Haswell kernels on a fixed number of threads (MXNet's
+    # operators read it too), and NumPy's AVX2 loops rather than its AVX-512 ones (float64
+    # exp and log differ in the last bit; the Parzen metric uses them). NumPy 1.26 (MXNet's
+    # environment) names its AVX-512 targets AVX512F ... AVX512_ICL, NumPy 2.4 X86_V4,
+    # AVX512_ICL and AVX512_SPR; each ignores the other's names.
+    'OPENBLAS_CORETYPE': 'Haswell',
+    'OMP_NUM_THREADS': '2',
+    'NPY_DISABLE_CPU_FEATURES': 'AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX '
+                                'AVX512_CLX AVX512_CNL AVX512_ICL X86_V4 AVX512_SPR',
+}
+FRAMEWORK_PROFILES = {
+    # PyTorch: ATen's own kernels (activations, random numbers) built for AVX2; MKL's
+    # matrix products on its AVX2 code path, strictly reproducible; oneDNN's convolutions
+    # on their AVX2 kernels. MKL takes a code path other than its generic one (COMPATIBLE,
+    # half as fast) only on CPUs it believes to be Intel's: on an AMD EPYC it ignored
+    # `AVX2,STRICT` and its products differed from an Intel Haswell's. The library
+    # PROFILE_LIBRARIES builds answers MKL's vendor check on AMD CPUs too; with it, an AMD
+    # Zen 4 and emulated Haswell and EPYC-Rome gave the same bits for every product and
+    # convolution of the lessons. (AVX2 without STRICT differed from Intel CPU to Intel CPU.)
+    'pytorch': {
+        'ATEN_CPU_CAPABILITY': 'avx2',
+        'MKL_CBWR': 'AVX2,STRICT',
+        'LD_PRELOAD': '{env}/lib/libmkl_intel_cpu.so',
+        'ONEDNN_MAX_CPU_ISA': 'AVX2',
+    },
     # TensorFlow: XLA-compiled steps without CPU-specific math (approximate reciprocals and
     # square roots); oneDNN's kernels for products and convolutions on AVX2 (d2lshim's
     # backend turns them on: Eigen's, used without them, split their sums by the size of
@@ -40,23 +60,42 @@ NUMERICS_PROFILE = {
     # No setting reaches TensorFlow's reciprocal and rsqrt kernels, nor XLA's rsqrt: they
     # use approximate instructions that AMD and Intel CPUs round differently, so lessons
     # must not depend on them (README, "Reproducible outputs").
-    'XLA_FLAGS': '--xla_cpu_enable_platform_dependent_math=false',
-    'ONEDNN_MAX_CPU_ISA': 'AVX2',
-    'TF_NUM_INTRAOP_THREADS': '1',
-    # MXNet: its bundled oneDNN 2 JIT-compiles per CPU (and crashes on the emulated one);
-    # without it MXNet's products go to OpenBLAS, and a notice about that to stderr.
-    'MXNET_MKLDNN_ENABLED': '0',
-    'MXNET_STORAGE_FALLBACK_LOG_VERBOSE': '0',
-    # MXNet and NumPy: OpenBLAS's Haswell kernels on a fixed number of threads (MXNet's
-    # operators and OpenBLAS read it), and NumPy's AVX2 loops rather than its AVX-512 ones
-    # (float64 exp and log differ in the last bit; the Parzen metric uses them). NumPy 1.26
-    # (MXNet's environment) names its AVX-512 targets AVX512F ... AVX512_ICL, NumPy 2.4
-    # X86_V4, AVX512_ICL and AVX512_SPR; each ignores the other's names.
-    'OPENBLAS_CORETYPE': 'Haswell',
-    'OMP_NUM_THREADS': '2',
-    'NPY_DISABLE_CPU_FEATURES': 'AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX '
-                                'AVX512_CLX AVX512_CNL AVX512_ICL X86_V4 AVX512_SPR',
+    'tensorflow': {
+        'XLA_FLAGS': '--xla_cpu_enable_platform_dependent_math=false',
+        'ONEDNN_MAX_CPU_ISA': 'AVX2',
+        'TF_NUM_INTRAOP_THREADS': '1',
+    },
+    # MXNet: its bundled oneDNN 2 JIT-compiles its kernels for the CPU it finds; capped at
+    # AVX they give the same bits natively (Intel with AMX, AMD Zen 4) and on the emulated
+    # Haswell and EPYC-Rome (at AVX2 the kernel crashes on the emulated Haswell). Without
+    # oneDNN MXNet's convolutions run half as fast.
+    'mxnet': {
+        'MXNET_MKLDNN_ENABLED': '1',
+        'DNNL_MAX_CPU_ISA': 'AVX',
+    },
 }
+# Shared libraries a profile preloads, built into the framework's environment when it is
+# made (bookbuild.environments): {framework: {file name in <env>/lib: C source}}.
+PROFILE_LIBRARIES = {
+    # MKL asks this function whether the CPU is Intel's before it honours MKL_CBWR=AVX2; it
+    # is exported by PyTorch's library, so a preloaded definition takes its place.
+    'pytorch': {'libmkl_intel_cpu.so': 'int mkl_serv_intel_cpu_true(void) { return 1; }\n'},
+}
+# Every variable some profile sets: a kernel's environment is cleared of all of them before
+# its own framework's are set (bookbuild.execute.kernel_env).
+PROFILE_KEYS = sorted({*SHARED_PROFILE, *(key for profile in FRAMEWORK_PROFILES.values()
+                                          for key in profile)})
+
+
+def numerics_profile(framework, resolved=True):
+    """The settings of `framework`'s checked runs (its kernels in the build and in nbval),
+    with `{env}` standing for its environment's folder unless `resolved`."""
+    profile = {**SHARED_PROFILE, **FRAMEWORK_PROFILES[framework]}
+    if not resolved:
+        return profile
+    env = environments.env_dir(framework)
+    return {key: value.format(env=env) for key, value in profile.items()}
+
 
 # The CPU that checked outputs are proven on: Haswell (2013) has AVX2 and FMA and nothing
 # newer, so a run on it emulated must print what a native run under the profile prints.

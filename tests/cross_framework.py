@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from bookbuild import CHAPTERS, FRAMEWORKS, REFERENCE
-from bookbuild.execute import KERNEL_ENV, run_in_lesson
+from bookbuild.execute import checked_env, run_in_lesson
 
 TESTS = Path(__file__).resolve().parent
 # Every framework is compared with the reference; a new framework is covered as it is added.
@@ -26,7 +26,7 @@ def probe(lesson, framework, calls, workdir, inputs=None, parameters=None):
             f'    result.update(getattr(lesson_probes, call)(globals(), {framework!r}, inputs))\n'
             'numpy.savez("result.npz", **result)\n')
     run_in_lesson(source, framework, code, folder, parameters=parameters,
-                  settings={**KERNEL_ENV, 'D2LSHIM_ARTIFACTS': str(folder)})
+                  settings={**checked_env(framework), 'D2LSHIM_ARTIFACTS': str(folder)})
     with np.load(folder / 'result.npz') as result:
         return dict(result)
 

@@ -14,7 +14,7 @@ import pytest
 from bookbuild import FRAMEWORKS, ROOT
 from bookbuild.editions import WHEEL, build_editions, edition_name, readme
 from bookbuild.environments import lock_file
-from bookbuild.execute import KERNEL_ENV
+from bookbuild.execute import checked_env, kernel_env
 from bookbuild.lessons import lesson_sources
 from bookbuild.numerics import SHARED_CORES_ENV, fingerprint
 
@@ -35,15 +35,16 @@ def readme_commands(readme):
     return block.strip().splitlines()
 
 
-def reader_env():
+def reader_env(framework):
     """A shell as a reader has it: no environment of the book's active, none of its kernel
-    settings but the numerics profile and its quiet, one-figure batch mode, so that the
-    outputs can be compared with the page's. Files go where a reader's go: ./artifacts."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in KERNEL_ENV and key not in ('VIRTUAL_ENV', 'PYTHONPATH', 'JUPYTER_PATH')}
+    settings but the framework's numerics profile and its quiet, one-figure batch mode, so
+    that the outputs can be compared with the page's. Files go where a reader's go:
+    ./artifacts."""
+    env = {key: value for key, value in kernel_env({}).items()
+           if key not in ('VIRTUAL_ENV', 'PYTHONPATH', 'JUPYTER_PATH')}
     env['PATH'] = os.pathsep.join(p for p in env['PATH'].split(os.pathsep)
                                   if not p.startswith(str(ROOT)))
-    return env, {k: v for k, v in KERNEL_ENV.items() if k != 'D2LSHIM_ARTIFACTS'}
+    return env, {k: v for k, v in checked_env(framework).items() if k != 'D2LSHIM_ARTIFACTS'}
 
 
 @pytest.mark.parametrize('framework', FRAMEWORKS)
@@ -66,14 +67,14 @@ def test_an_edition_holds_the_notebooks_the_wheel_the_lock_and_a_readme(editions
             assert re.search(r'Requires-Dist: torch.*extra == "torch"', metadata)
 
 
-def follow_readme(edition, workdir):
+def follow_readme(edition, framework, workdir):
     """What a reader does with a downloaded edition: unzip it into an empty folder, run the
     README's install command, then run notebooks with the edition's own Jupyter."""
     with zipfile.ZipFile(edition) as archive:
         archive.extractall(workdir)
     folder = workdir / edition.stem
     install, start = readme_commands((folder / 'README.md').read_text())
-    env, profile = reader_env()
+    env, profile = reader_env(framework)
     started = time.perf_counter()
     installing = subprocess.run(install, shell=True, cwd=folder, env=env, capture_output=True,
                                 text=True)
@@ -103,7 +104,7 @@ def readers(editions, tmp_path_factory):
     if shutil.which(python) is None:
         pytest.fail(f'{python}, which the README asks for, is not on PATH')
     with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:
-        futures = {fw: pool.submit(follow_readme, editions[edition_name(fw)], workdir)
+        futures = {fw: pool.submit(follow_readme, editions[edition_name(fw)], fw, workdir)
                    for fw in FRAMEWORKS}
         return {fw: future.result() for fw, future in futures.items()}
 

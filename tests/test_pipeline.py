@@ -1,4 +1,6 @@
 """Split, hash, merge: the pieces of the build, on small notebooks and on the real lessons."""
+from pathlib import Path
+
 import nbformat
 import pytest
 from docutils import nodes
@@ -9,6 +11,7 @@ from bookbuild.execute import stale_notebooks
 from bookbuild.lessons import (helper_modules, inputs_hash, lesson_sources, notebook_path,
                                read_source, short_run, split)
 from bookbuild.merge import merge
+from bookbuild.numerics import numerics_profile
 from bookbuild.sphinx_ext import _tab_set
 
 
@@ -96,24 +99,62 @@ def test_every_framework_has_a_lock_an_extra_and_a_backend_module():
     assert set(extras) == {framework.backend for framework in FRAMEWORKS.values()}
 
 
-def test_hash_covers_the_numerics_profile(source_nb, monkeypatch):
-    from bookbuild import lessons
-    before = inputs_hash(split(source_nb, 'mxnet'), 'mxnet')
-    monkeypatch.setitem(lessons.NUMERICS_PROFILE, 'OMP_NUM_THREADS', '4')
-    assert inputs_hash(split(source_nb, 'mxnet'), 'mxnet') != before
+def test_hash_covers_the_frameworks_own_numerics_profile_only(source_nb, monkeypatch):
+    from bookbuild import numerics
+    before = {fw: inputs_hash(split(source_nb, fw), fw) for fw in FRAMEWORKS}
+    monkeypatch.setitem(numerics.SHARED_PROFILE, 'OMP_NUM_THREADS', '4')
+    assert all(inputs_hash(split(source_nb, fw), fw) != before[fw] for fw in FRAMEWORKS)
+    monkeypatch.undo()
+    monkeypatch.setitem(numerics.FRAMEWORK_PROFILES['mxnet'], 'DNNL_MAX_CPU_ISA', 'SSE41')
+    after = {fw: inputs_hash(split(source_nb, fw), fw) for fw in FRAMEWORKS}
+    assert [fw for fw in FRAMEWORKS if after[fw] != before[fw]] == ['mxnet']
 
 
-def test_kernels_get_the_profile_whatever_the_callers_environment(monkeypatch):
-    from bookbuild.execute import KERNEL_ENV, kernel_env
+def test_the_hash_does_not_depend_on_where_the_checkout_is(source_nb, monkeypatch):
+    from bookbuild import environments
+    before = inputs_hash(split(source_nb, 'pytorch'), 'pytorch')
+    monkeypatch.setattr(environments, 'ENVS', Path('/elsewhere/.envs'))
+    assert numerics_profile('pytorch')['LD_PRELOAD'].startswith('/elsewhere/.envs/pytorch/')
+    assert inputs_hash(split(source_nb, 'pytorch'), 'pytorch') == before
+
+
+def test_every_framework_has_a_profile_and_the_libraries_it_preloads_are_built():
+    from bookbuild import environments, numerics
+    assert set(numerics.FRAMEWORK_PROFILES) == set(FRAMEWORKS)
+    assert set(numerics.PROFILE_LIBRARIES) <= set(FRAMEWORKS)
+    for framework in FRAMEWORKS:
+        for path in numerics_profile(framework).get('LD_PRELOAD', '').split():
+            assert Path(path).parent == environments.env_dir(framework) / 'lib'
+            assert Path(path).name in numerics.PROFILE_LIBRARIES[framework]
+            assert Path(path).is_file()  # conftest made the environments
+
+
+def test_profile_command_prints_one_frameworks_exports(capsys):
+    from bookbuild.__main__ import main
+    assert main(['profile', 'mxnet']) == 0
+    exports = capsys.readouterr().out.splitlines()
+    assert "export DNNL_MAX_CPU_ISA=AVX" in exports
+    assert not any('MKL_CBWR' in line for line in exports)  # PyTorch's, not MXNet's
+    for wrong in (['profile'], ['profile', 'jax'], ['profile', 'mxnet', 'pytorch']):
+        assert main(wrong) == 1
+        assert 'profile takes one framework' in capsys.readouterr().err
+
+
+def test_kernels_get_their_frameworks_profile_whatever_the_callers_environment(monkeypatch):
+    from bookbuild.execute import checked_env, kernel_env
     monkeypatch.setenv('OMP_NUM_THREADS', '16')
     monkeypatch.setenv('MKL_CBWR', 'AUTO')
+    monkeypatch.setenv('DNNL_MAX_CPU_ISA', 'AVX512_CORE')
     monkeypatch.setenv('SOME_USER_SETTING', 'kept')
-    env = kernel_env()
-    assert env['OMP_NUM_THREADS'] == KERNEL_ENV['OMP_NUM_THREADS'] == '2'
-    assert env['MKL_CBWR'] == KERNEL_ENV['MKL_CBWR'] != 'AUTO'
+    env = kernel_env(checked_env('pytorch'))
+    assert env['OMP_NUM_THREADS'] == checked_env('pytorch')['OMP_NUM_THREADS'] == '2'
+    assert env['MKL_CBWR'] == checked_env('pytorch')['MKL_CBWR'] != 'AUTO'
+    assert 'DNNL_MAX_CPU_ISA' not in env  # MXNet's setting, not the caller's either
     assert env['SOME_USER_SETTING'] == 'kept'
+    assert kernel_env(checked_env('mxnet'))['DNNL_MAX_CPU_ISA'] == 'AVX'
     # a bench or test that leaves a setting out gets a kernel without it, not the caller's
-    assert 'MKL_CBWR' not in kernel_env({k: v for k, v in KERNEL_ENV.items() if k != 'MKL_CBWR'})
+    assert 'MKL_CBWR' not in kernel_env({k: v for k, v in checked_env('pytorch').items()
+                                         if k != 'MKL_CBWR'})
 
 
 def test_short_runs_inject_parameters_and_stop_after_a_cell():

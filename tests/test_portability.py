@@ -1,11 +1,13 @@
 """Checked outputs repeat on any x86-64 CPU with AVX2: under the numerics profile, a lesson
 run on an emulated Haswell (QEMU) prints exactly what it prints on this machine's CPU.
 
-The Gaussian lesson runs whole and must print what its committed notebook shows (which
-nbval finds again natively); the MNIST and DCGAN lessons train for 16 short steps, through
-their own parameters, and must print the same losses, D outputs and sample grids natively
-and emulated. Text and images are compared byte for byte, masked as nbval masks them. The
-evaluation chapter's metrics, pure NumPy, are checked on random images the same way.
+Per framework, one kernel runs the short runs of PORTABILITY_RUNS one after the other (the
+framework is imported once; emulated, that is most of a run's time): the Gaussian lesson
+whole, which must print what its committed notebook shows (nbval finds it again natively),
+then 16 short steps of the MNIST and of the DCGAN lesson, through their own parameters,
+which must print the same losses, D outputs and sample grids natively and emulated. Text
+and images are compared byte for byte, masked as nbval masks them. The evaluation
+chapter's metrics, pure NumPy, are checked on random images the same way.
 """
 import concurrent.futures
 import multiprocessing
@@ -17,20 +19,24 @@ import nbformat
 import pytest
 
 from bookbuild import CHAPTERS, FRAMEWORKS, environments
-from bookbuild.execute import KERNEL_ENV, execute, kernel_env
-from bookbuild.lessons import notebook_path, short_run
+from bookbuild.execute import checked_env, execute, kernel_env
+from bookbuild.lessons import joined_runs, notebook_path
 from bookbuild.numerics import (METRICS_CHECK, PORTABILITY_RUNS, SHARED_CORES_ENV,
                                 SHORT_TRAININGS, fingerprint, on_emulated_cpu)
 
 
-def run(lesson, framework, emulated, workdir):
-    """Execute the short run in a folder of its own, where it also writes its files."""
-    folder = workdir / ('emulated' if emulated else 'native') / lesson / framework
+def run(framework, emulated, workdir):
+    """Execute the framework's short runs in one kernel, in a folder of their own, where
+    they also write their files; return each lesson's fingerprint."""
+    folder = workdir / ('emulated' if emulated else 'native') / framework
     folder.mkdir(parents=True)
-    nb = short_run(CHAPTERS / f'{lesson}.md', framework, **PORTABILITY_RUNS[lesson])
-    settings = {**KERNEL_ENV, **SHARED_CORES_ENV, 'D2LSHIM_ARTIFACTS': str(folder)}
-    return execute(nb, framework, folder, f'{lesson} [{framework}]', emulated=emulated,
-                   settings=settings)
+    settings = {**checked_env(framework), **SHARED_CORES_ENV, 'D2LSHIM_ARTIFACTS': str(folder)}
+    done = execute(joined_runs(PORTABILITY_RUNS, framework), framework, folder,
+                   f'short runs [{framework}]', emulated=emulated, settings=settings)
+    found = fingerprint(done)
+    return {lesson: [(cell_id.removeprefix(f'{lesson}-'), *rest)
+                     for cell_id, *rest in found if cell_id.startswith(f'{lesson}-')]
+            for lesson in PORTABILITY_RUNS}
 
 
 @pytest.fixture(scope='module')
@@ -38,14 +44,13 @@ def runs(tmp_path_factory):
     if shutil.which('qemu-x86_64') is None:
         pytest.fail("qemu-x86_64 is missing: install Debian's qemu-user (.ci/run does)")
     workdir = tmp_path_factory.mktemp('portability')
-    jobs = [(lesson, framework, emulated) for emulated in (True, False)
-            for lesson in PORTABILITY_RUNS for framework in FRAMEWORKS
-            if emulated or lesson != 'gaussian_gan']  # nbval runs the Gaussian lesson natively
+    jobs = [(framework, emulated) for emulated in (True, False) for framework in FRAMEWORKS]
     # A process per run, as many at once as there are cores: emulation is slow.
     context = multiprocessing.get_context('spawn')
     with concurrent.futures.ProcessPoolExecutor(os.cpu_count(), mp_context=context) as pool:
         futures = {job: pool.submit(run, *job, workdir) for job in jobs}
-        return {job: fingerprint(future.result()) for job, future in futures.items()}
+        return {(lesson, *job): found for job, future in futures.items()
+                for lesson, found in future.result().items()}
 
 
 @pytest.mark.parametrize('framework', FRAMEWORKS)
@@ -79,7 +84,8 @@ ONE_PER_NUMPY = list({numpy_pin(framework): framework for framework in FRAMEWORK
 @pytest.mark.parametrize('framework', ONE_PER_NUMPY)
 def test_evaluation_metrics_emulated_print_the_native_numbers(framework):
     command = [str(environments.python(framework)), '-c', METRICS_CHECK]
-    native, on_haswell = (subprocess.run(c, env=kernel_env(), capture_output=True, text=True,
+    env = kernel_env(checked_env(framework))
+    native, on_haswell = (subprocess.run(c, env=env, capture_output=True, text=True,
                                          check=True).stdout
                           for c in (command, on_emulated_cpu(command)))
     assert native.count('\n') == 3 and 'nan' not in native
@@ -100,7 +106,8 @@ def test_the_profile_leaves_numpy_no_avx512_code_path(framework):
     """NumPy ignores names in NPY_DISABLE_CPU_FEATURES it does not know, and its names
     changed with 2.x: check the targets it really dispatches to, in every environment."""
     command = [str(environments.python(framework)), '-c', NUMPY_CODE_PATHS]
-    targets = subprocess.run(command, env=kernel_env(), capture_output=True, text=True,
+    targets = subprocess.run(command, env=kernel_env(checked_env(framework)),
+                             capture_output=True, text=True,
                              check=True).stdout.split()
     assert 'AVX2' in targets or 'X86_V3' in targets, targets
     assert not [t for t in targets if 'AVX512' in t or t == 'X86_V4'], targets

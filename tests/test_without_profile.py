@@ -1,27 +1,40 @@
 """A reader's own run does not use the numerics profile (README, "Reproducible outputs"):
 each library then picks its fastest kernels, which the build and the other tests never
-run (MXNet's oneDNN kernels, for one, run only here). Every lesson that trains must run
-whole that way too, from its imports to its last cell (training, checkpoints, reloading,
-the samples it saves), on a short run's parameters, in every framework."""
+run. Every lesson that trains must run whole that way too, from its imports to its last
+cell (training, checkpoints, reloading, the samples it saves), on a short run's
+parameters, in every framework; one kernel per framework runs them one after the other."""
 import pytest
 
-from bookbuild import CHAPTERS, FRAMEWORKS
+from bookbuild import FRAMEWORKS
 from bookbuild.execute import READER_ENV, execute
-from bookbuild.lessons import short_run
+from bookbuild.lessons import joined_runs
 from bookbuild.numerics import PORTABILITY_RUNS, SHARED_CORES_ENV, SHORT_TRAININGS
+
+
+@pytest.fixture(scope='module')
+def reader_runs(tmp_path_factory):
+    """{framework: (executed notebook, the folder its lessons wrote their files to)}."""
+    runs = {}
+    for framework in FRAMEWORKS:
+        folder = tmp_path_factory.mktemp(framework)
+        lessons = {lesson: {'parameters': {**PORTABILITY_RUNS[lesson]['parameters'],
+                                           'out_dir': str(folder / lesson)}}
+                   for lesson in SHORT_TRAININGS}
+        settings = {**READER_ENV, **SHARED_CORES_ENV, 'D2LSHIM_ARTIFACTS': str(folder)}
+        runs[framework] = (execute(joined_runs(lessons, framework), framework, folder,
+                                   f'short trainings [{framework}] without the profile',
+                                   settings=settings), folder)
+    return runs
 
 
 @pytest.mark.parametrize('framework', FRAMEWORKS)
 @pytest.mark.parametrize('lesson', SHORT_TRAININGS)
-def test_lesson_runs_whole_without_the_profile(lesson, framework, tmp_path):
-    nb = short_run(CHAPTERS / f'{lesson}.md', framework,
-                   parameters=PORTABILITY_RUNS[lesson]['parameters'])
-    settings = {**READER_ENV, **SHARED_CORES_ENV, 'D2LSHIM_ARTIFACTS': str(tmp_path)}
-    done = execute(nb, framework, tmp_path, f'{lesson} [{framework}] without the profile',
-                   settings=settings)
+def test_lesson_runs_whole_without_the_profile(reader_runs, lesson, framework):
+    done, folder = reader_runs[framework]
     printed = ''.join(output.get('text', '') for cell in done.cells
+                      if cell.id.startswith(f'{lesson}-')
                       for output in cell.get('outputs', []))
     assert 'loss_D' in printed
     assert 'reloaded generator draws the same images: True' in printed
-    assert list(tmp_path.rglob('grid_epoch_01.png'))
-    assert list(tmp_path.rglob('samples.npy'))
+    assert (folder / lesson / 'grid_epoch_01.png').exists()
+    assert (folder / lesson / 'samples.npy').exists()
