@@ -192,9 +192,9 @@ def busy_cores(seconds=1.0):
 
 
 def execute_recorded(source, framework, nb, digest, log):
-    """Execute `nb` in its notebook folder, log it and stamp the run (see RUNS). The
-    examples/sec a lesson prints is only true on an otherwise idle machine: say so if it
-    is not."""
+    """Execute `nb` in its notebook folder, log it and stamp the run (see RUNS): the stamp
+    is removed when the run starts and written when it succeeds. The examples/sec a lesson
+    prints is only true on an otherwise idle machine: say so if it is not."""
     path = notebook_path(source, framework)
     busy = busy_cores()
     if busy > 0.25:
@@ -203,8 +203,11 @@ def execute_recorded(source, framework, nb, digest, log):
     started = time.perf_counter()
     log(f'executing {label(source, framework)} ...')
     path.parent.mkdir(parents=True, exist_ok=True)
-    execute(nb, framework, path.parent, label(source, framework))
+    # Until this run ends well, the lesson's files come from no known code: a run that
+    # fails after writing them must leave no record a reader would trust.
     stamp = run_stamp(source, framework)
+    stamp.unlink(missing_ok=True)
+    execute(nb, framework, path.parent, label(source, framework))
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(digest)
     log(f'  done in {time.perf_counter() - started:.1f} s')

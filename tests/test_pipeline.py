@@ -485,3 +485,38 @@ def test_fingerprint_merges_a_print_split_into_two_messages():
     assert fingerprint(split) == fingerprint(notebook('generator: 1\ndiscriminator: 2\n'))
     assert fingerprint(split) != fingerprint(notebook('generator: 1\ndiscriminator: 3\n'))
     assert len(split.cells[0].outputs) == 2  # the notebook itself is left as it was
+
+
+def test_a_failed_run_leaves_no_record_that_its_files_are_current(source_nb, tmp_path,
+                                                                  monkeypatch):
+    """The writer's code is changed, its run fails after writing its files, the author
+    reverts it: the reader must not read the failed run's files (issue 28, case 1)."""
+    writer, reader = tmp_path / 'writer.md', tmp_path / 'reader.md'
+    reader_nb = nbformat.from_dict(source_nb)
+    reader_nb.metadata['needs'] = ['writer']
+    ex, runs = fake_build(monkeypatch, tmp_path, {writer: source_nb, reader: reader_nb})
+    files, read = {}, []  # the writer's files, by framework; what the reader found
+
+    def fake_execute(nb, framework, workdir, label):
+        if label.startswith('writer'):
+            files[framework] = next(c.source for c in nb.cells if c.source.startswith('write'))
+            if files[framework] == 'write(2)':
+                raise ex.BuildError(f'{label}: a cell failed after writing its files')
+        else:
+            read.append(files[framework])
+        return nb
+    monkeypatch.setattr(ex, 'execute', fake_execute)
+    source_nb.cells.append(code('write(1)'))
+    reader_nb.cells.append(code('read()'))
+    ex.execute_stale(log=lambda *a: None)
+    assert read == ['write(1)'] * 3
+
+    source_nb.cells[-1].source = 'write(2)'
+    with pytest.raises(ex.BuildError, match='failed after writing its files'):
+        ex.execute_stale(log=lambda *a: None)
+    source_nb.cells[-1].source = 'write(1)'  # reverted: the committed notebooks are current
+    assert ex.stale_notebooks() == []
+    read.clear()
+    reader_nb.cells[-1].source = 'read()  # edited'
+    ex.execute_stale(log=lambda *a: None)
+    assert read == ['write(1)'] * 3
