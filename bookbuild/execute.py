@@ -87,7 +87,8 @@ def needed_lessons(source_nb, source):
     not_lessons = [p.name for p in paths if p not in lessons]
     if not_lessons:
         raise BuildError(f'{source.name} needs {", ".join(not_lessons)}, which is not a '
-                         'lesson (no jupytext front matter); fix the `needs:` list')
+                         'lesson (not in _toc.yml, or no jupytext front matter); fix the '
+                         '`needs:` list')
     return paths
 
 

@@ -18,8 +18,27 @@ OTHER_TAGS = {'parameters', 'injected-parameters', 'hide-input', 'hide-output', 
               'skip-execution'}
 
 
-def book_order(toc_path=ROOT / '_toc.yml'):
-    """Chapter names (file stems) -> their position in _toc.yml."""
+# The book's table of contents: its chapters, and only they, are the book (Jupyter Book's
+# format; entries are paths from its folder, without `.md`).
+TOC = ROOT / '_toc.yml'
+
+
+def shown(path):
+    """`path` as an author knows it: from the book's folder."""
+    try:
+        return path.relative_to(TOC.parent).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def read_text(path):
+    """A chapter's text; a byte-order mark is no reason to differ."""
+    return path.read_text(encoding='utf-8-sig')
+
+
+def book_chapters(toc_path=None):
+    """The chapter files _toc.yml lists, in its order."""
+    toc_path = toc_path or TOC
     problem = None
     try:
         toc = yaml.safe_load(toc_path.read_text(encoding='utf-8'))
@@ -32,19 +51,32 @@ def book_order(toc_path=ROOT / '_toc.yml'):
     except (KeyError, TypeError):
         problem = 'must hold `parts:`, each with a list of `chapters:`'
     else:
-        wrong = [e for e in entries if not isinstance(e, dict) or set(e) != {'file'}]
+        wrong = [e for e in entries if not isinstance(e, dict) or set(e) != {'file'}
+                 or not isinstance(e['file'], str)]
         if wrong:
             problem = (f'has entries this book does not build: {wrong[0]!r}; every chapter is '
                        'one `- file: chapters/<name>` (no url:, glob: or sections)')
     if problem:
         raise BuildError(f'{toc_path.name} {problem}. See the Jupyter Book table of contents '
                          'format: format: jb-book, root: intro, parts: [chapters: [file: ...]]')
-    return {entry['file'].rsplit('/', 1)[-1]: i for i, entry in enumerate(entries)}
+    chapters = []
+    for name in (entry['file'] for entry in entries):
+        path = toc_path.parent / (name if name.endswith('.md') else f'{name}.md')
+        if not path.is_file():
+            raise BuildError(f'{toc_path.name} lists {name}, but {shown(path)} does not '
+                             f'exist: add it, or take it out of {toc_path.name}')
+        chapters.append(path)
+    return chapters
+
+
+def book_order(toc_path=None):
+    """Chapter names (file stems) -> their position in _toc.yml."""
+    return {path.stem: i for i, path in enumerate(book_chapters(toc_path))}
 
 
 def front_matter(path):
     """The YAML front matter of a markdown file as a dict ({} when it has none)."""
-    text = path.read_text(encoding='utf-8-sig')  # a byte-order mark is no reason to differ
+    text = read_text(path)
     if not text.startswith('---\n') or '\n---' not in text[3:]:
         return {}
     try:
@@ -55,24 +87,32 @@ def front_matter(path):
 
 
 def lesson_sources():
-    """The chapter sources that hold code (jupytext front matter), in book order: a later
-    lesson may read what an earlier one wrote (evaluation reads the MNIST samples)."""
-    order = book_order()
-    lessons = []
-    for path in CHAPTERS.glob('*.md'):
+    """The chapters of _toc.yml that hold code (jupytext front matter), in its order: a
+    later lesson may read what an earlier one wrote (evaluation reads the MNIST samples).
+    These and nothing else are executed, committed and shipped."""
+    lessons, named = [], {}
+    for path in book_chapters():
         matter = front_matter(path)
-        if 'jupytext' in matter:
-            lessons.append(path)
-        elif '```{code-cell}' in path.read_text(encoding='utf-8-sig') and \
-                matter.get('file_format') != 'mystnb':  # framework-free, run by MyST-NB
-            raise BuildError(f'{path.name} has code cells but no jupytext front matter, so '
-                             'it would render without outputs; start it with the front '
-                             'matter of the other lessons (jupytext: and kernelspec:)')
-    return sorted(lessons, key=lambda p: (order.get(p.stem, len(order)), p.name))
+        if 'jupytext' not in matter:
+            if '```{code-cell}' in read_text(path) and \
+                    matter.get('file_format') != 'mystnb':  # framework-free, run by MyST-NB
+                raise BuildError(f'{path.name} has code cells but no jupytext front matter, '
+                                 'so it would render without outputs; start it with the '
+                                 'front matter of the other lessons (jupytext: and '
+                                 'kernelspec:)')
+            continue
+        if path.stem in named:  # their notebooks would be one file
+            raise BuildError(f'{shown(named[path.stem])} and {shown(path)} are both lessons '
+                             f'named {path.stem}, and a lesson\'s notebooks are named after '
+                             f'it (notebooks/<framework>/{path.stem}.ipynb): rename one, or '
+                             f'list it once in {TOC.name}')
+        named[path.stem] = path
+        lessons.append(path)
+    return lessons
 
 
 def read_source(path):
-    nb = jupytext.reads(path.read_text(encoding='utf-8-sig'), fmt='md:myst')
+    nb = jupytext.reads(read_text(path), fmt='md:myst')
     for index, cell in enumerate(nb.cells):
         unknown = [t for t in cell.metadata.get('tags', [])
                    if t not in FRAMEWORKS and t not in OTHER_TAGS]

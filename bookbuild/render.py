@@ -1,5 +1,6 @@
 """Assemble the book's sources with merged lessons in _build/src, and render it to HTML."""
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -36,6 +37,7 @@ def stage():
             wanted[STAGE / path.relative_to(ROOT)] = path.read_bytes()
     for source in sorted(lessons):
         executed, downloads = {}, {}
+        page_path = STAGE / source.relative_to(ROOT).with_suffix('.ipynb')
         for framework in FRAMEWORKS:
             path = notebook_path(source, framework)
             if not path.exists():
@@ -44,9 +46,9 @@ def stage():
             executed[framework] = nbformat.read(path, as_version=4)
             download = STAGE / DOWNLOADS / f'{source.stem}_{framework}.ipynb'
             wanted[download] = path.read_bytes()
-            downloads[framework] = Path('..', DOWNLOADS, download.name).as_posix()
+            # from the page, which may be in a subfolder of chapters/
+            downloads[framework] = Path(os.path.relpath(download, page_path.parent)).as_posix()
         page = merge(read_source(source), executed, downloads)
-        page_path = STAGE / source.relative_to(ROOT).with_suffix('.ipynb')
         wanted[page_path] = nbformat.writes(page).encode()
     for path in build_editions():
         wanted[STAGE / EDITIONS_FOLDER / path.name] = path.read_bytes()

@@ -409,7 +409,8 @@ KERNELSPEC = """kernelspec:
 ])
 def test_lessons_are_recognised_by_their_front_matter(tmp_path, monkeypatch, front):
     from bookbuild import lessons
-    monkeypatch.setattr(lessons, 'CHAPTERS', tmp_path)
+    monkeypatch.setattr(lessons, 'TOC', tmp_path / '_toc.yml')
+    (tmp_path / '_toc.yml').write_text('parts:\n  - chapters: [file: lesson, file: prose]\n')
     (tmp_path / 'lesson.md').write_text(front + LESSON_TEXT.replace('TAG', 'mxnet'),
                                         encoding='utf-8')
     (tmp_path / 'prose.md').write_text('# Just prose\n', encoding='utf-8')
@@ -420,7 +421,8 @@ def test_lessons_are_recognised_by_their_front_matter(tmp_path, monkeypatch, fro
 
 def test_code_without_lesson_front_matter_and_misspelt_tags_are_errors(tmp_path, monkeypatch):
     from bookbuild import BuildError, lessons
-    monkeypatch.setattr(lessons, 'CHAPTERS', tmp_path)
+    monkeypatch.setattr(lessons, 'TOC', tmp_path / '_toc.yml')
+    (tmp_path / '_toc.yml').write_text('parts:\n  - chapters: [file: page]\n')
     page = tmp_path / 'page.md'
     page.write_text(LESSON_TEXT.replace('TAG', 'mxnet'), encoding='utf-8')
     with pytest.raises(BuildError, match='page.md has code cells but no jupytext front matter'):

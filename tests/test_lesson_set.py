@@ -1,0 +1,98 @@
+"""The set of lessons is exactly _toc.yml's, wherever they live: nothing outside it is
+executed, committed or shipped (issue 28), on small books in temporary folders."""
+import nbformat
+import pytest
+
+from bookbuild import FRAMEWORKS, BuildError
+
+LESSON = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+# A lesson
+
+```{code-cell} ipython3
+print(1)
+```
+"""
+
+
+@pytest.fixture
+def book(tmp_path, monkeypatch):
+    """A book in tmp_path: `book(toc, chapters)` writes _toc.yml listing `toc` (entries such
+    as 'chapters/a') and `chapters` ({path: text}); the lessons module reads it."""
+    from bookbuild import lessons
+    monkeypatch.setattr(lessons, 'CHAPTERS', tmp_path / 'chapters')
+    monkeypatch.setattr(lessons, 'NOTEBOOKS', tmp_path / 'notebooks')
+    # the table of contents the lessons module reads (before issue 28: none of its own)
+    monkeypatch.setattr(lessons, 'TOC', tmp_path / '_toc.yml', raising=False)
+
+    def write(toc, chapters):
+        entries = ''.join(f'      - file: {name}\n' for name in toc)
+        (tmp_path / '_toc.yml').write_text(f'format: jb-book\nroot: intro\nparts:\n'
+                                           f'  - chapters:\n{entries}', encoding='utf-8')
+        for name, text in chapters.items():
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(text, bytes):
+                path.write_bytes(text)
+            else:
+                path.write_text(text, encoding='utf-8')
+        return lessons
+    return write
+
+
+def test_a_lesson_in_a_subfolder_is_a_lesson_and_one_left_out_of_the_toc_is_not(book,
+                                                                                 tmp_path):
+    lessons = book(['chapters/extra/x', 'chapters/a', 'chapters/prose'],
+                   {'chapters/a.md': LESSON, 'chapters/extra/x.md': LESSON,
+                    'chapters/prose.md': '# Prose\n', 'chapters/left_out.md': LESSON})
+    assert lessons.lesson_sources() == [tmp_path / 'chapters' / 'extra' / 'x.md',
+                                        tmp_path / 'chapters' / 'a.md']  # in the toc's order
+
+
+def test_two_lessons_with_one_name_are_an_error(book):
+    lessons = book(['chapters/x', 'chapters/extra/x'],
+                   {'chapters/x.md': LESSON, 'chapters/extra/x.md': LESSON})
+    with pytest.raises(BuildError, match=r'chapters/x.md and chapters/extra/x.md are both '
+                                         r'lessons named x.*rename one'):
+        lessons.lesson_sources()
+
+
+def test_a_chapter_missing_from_its_folder_is_an_error(book):
+    lessons = book(['chapters/a', 'chapters/gone'], {'chapters/a.md': LESSON})
+    with pytest.raises(BuildError, match=r'_toc.yml lists chapters/gone, but chapters/gone.md '
+                                         r'does not exist'):
+        lessons.lesson_sources()
+
+
+def test_a_lesson_in_a_subfolder_is_staged_as_a_page_with_its_downloads(book, tmp_path,
+                                                                        monkeypatch):
+    from bookbuild import render
+    from bookbuild.lessons import notebook_path, read_source, split
+    lessons = book(['chapters/a', 'chapters/extra/x'],
+                   {'chapters/a.md': LESSON, 'chapters/extra/x.md': LESSON})
+    for name in render.BOOK_FILES:
+        (tmp_path / name).touch()
+    for source in lessons.lesson_sources():
+        for framework in FRAMEWORKS:
+            path = notebook_path(source, framework)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(split(read_source(source), framework), path)
+    monkeypatch.setattr(render, 'ROOT', tmp_path)
+    monkeypatch.setattr(render, 'CHAPTERS', tmp_path / 'chapters')
+    monkeypatch.setattr(render, 'STAGE', tmp_path / 'stage')
+    monkeypatch.setattr(render, 'build_editions', lambda: [])
+    render.stage()
+    for page in ('chapters/a.ipynb', 'chapters/extra/x.ipynb'):
+        page = tmp_path / 'stage' / page
+        links = nbformat.read(page, as_version=4).cells[1].source  # under the title
+        targets = [link.split('<')[1] for link in links.split('`') if '_notebooks/' in link]
+        assert len(targets) == len(FRAMEWORKS)
+        assert all((page.parent / target.rstrip('>')).is_file() for target in targets), targets
