@@ -1,5 +1,7 @@
 """The set of lessons is exactly _toc.yml's, wherever they live: nothing outside it is
 executed, committed or shipped (issue 28), on small books in temporary folders."""
+import zipfile
+
 import nbformat
 import pytest
 
@@ -70,6 +72,29 @@ def test_a_chapter_missing_from_its_folder_is_an_error(book):
     with pytest.raises(BuildError, match=r'_toc.yml lists chapters/gone, but chapters/gone.md '
                                          r'does not exist'):
         lessons.lesson_sources()
+
+
+def test_a_chapter_left_out_of_the_toc_is_not_executed_nor_shipped(book, tmp_path,
+                                                                   monkeypatch):
+    from bookbuild import editions
+    from bookbuild import execute as ex
+    lessons = book(['chapters/a'], {'chapters/a.md': LESSON, 'chapters/dcgan.md': LESSON})
+    assert [source.name for source, *_ in ex.stale_notebooks()] == ['a.md'] * len(FRAMEWORKS)
+    for framework in FRAMEWORKS:
+        for name in ('a', 'dcgan'):  # dcgan's notebooks from before it left the toc
+            path = tmp_path / 'notebooks' / framework / f'{name}.ipynb'
+            path.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nbformat.v4.new_notebook(), path)
+    monkeypatch.setattr(editions, 'EDITIONS', tmp_path / 'editions')
+    (tmp_path / 'editions').mkdir()
+    wheel = tmp_path / editions.WHEEL
+    wheel.write_bytes(b'a wheel')
+    assert '`a.ipynb`' in editions.readme('pytorch')
+    assert 'dcgan' not in editions.readme('pytorch')
+    with zipfile.ZipFile(editions.build_edition('pytorch', wheel)) as archive:
+        assert [name for name in archive.namelist() if name.endswith('.ipynb')] == \
+            ['gans-pytorch/a.ipynb']
+    assert lessons.lesson_sources() == [tmp_path / 'chapters' / 'a.md']
 
 
 def test_a_lesson_in_a_subfolder_is_staged_as_a_page_with_its_downloads(book, tmp_path,
