@@ -1,10 +1,11 @@
 import os
+import warnings
 
 import pytest
 
 from bookbuild import FRAMEWORKS, environments
 from bookbuild.execute import checked_env, kernel_env
-from bookbuild.lessons import book_order
+from bookbuild.lessons import book_order, orphan_notebooks
 from bookbuild.numerics import SHARED_CORES_ENV
 # tests/framework/ runs inside each framework's environment (tests/test_framework_suites.py).
 collect_ignore = ['tests/framework']
@@ -54,11 +55,19 @@ LONGEST_FIRST = ['notebooks-mxnet', 'notebooks-tensorflow', 'notebooks-pytorch',
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     """The longest groups first (LONGEST_FIRST), then the others; unit tests before notebooks,
     notebooks in book order (with `--dist loadgroup` this is the order within each group).
     Each notebook runs in the kernel of its framework's environment, as the build runs it;
-    the notebook files keep their plain python3 kernelspec."""
+    the notebook files keep their plain python3 kernelspec. A notebook that no lesson
+    makes is not run: a warning names it (and `python -m bookbuild check` fails)."""
+    orphans = {path.resolve(): problem for path, problem in orphan_notebooks().items()}
+    left_out = [item for item in items if item.path.resolve() in orphans]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
+        for path in sorted({item.path.resolve() for item in left_out}):
+            warnings.warn(pytest.PytestWarning(f'not run: {orphans[path]}'))
     order = book_order()
 
     def key(item):

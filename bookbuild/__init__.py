@@ -2,7 +2,7 @@
 
     python -m bookbuild notebooks   # split + execute what changed -> notebooks/<framework>/
     python -m bookbuild book        # ... then merge and render the site -> _build/html/
-    python -m bookbuild check       # fail if a committed notebook is stale
+    python -m bookbuild check       # fail if a committed notebook is stale or made by no lesson
     python -m bookbuild profile FW  # a framework's numerics profile, as shell exports
     python -m bookbuild editions    # a zip per framework for readers -> _build/editions/
     python -m bookbuild lab         # JupyterLab with one kernel per framework

@@ -8,7 +8,7 @@ from bookbuild import FRAMEWORKS, REFERENCE, ROOT, BuildError
 COMMANDS = {
     'notebooks': 'execute what changed',
     'book': 'execute what changed, build the editions and render the site',
-    'check': 'fail if a committed notebook is stale',
+    'check': 'fail if a committed notebook is stale or made by no lesson',
     'profile': "print a framework's numerics profile as shell exports",
     'editions': "build each framework's edition for readers",
     'lab': 'start JupyterLab on notebooks/ with one kernel per framework',
@@ -61,10 +61,13 @@ def run(args):
         return 0
     from bookbuild.execute import execute_stale, stale_notebooks
     if args.command == 'check':
-        stale = stale_notebooks()
+        from bookbuild.lessons import orphan_notebooks
+        stale, orphans = stale_notebooks(), orphan_notebooks()
         for source, framework, *_ in stale:
             print(f'stale: {source.relative_to(ROOT)} [{framework}]')
-        return 1 if stale else 0
+        for problem in orphans.values():
+            print(f'no lesson: {problem}')
+        return 1 if stale or orphans else 0
     started = time.perf_counter()
     executed = execute_stale()
     print(f'{executed} notebook(s) executed in {time.perf_counter() - started:.1f} s')

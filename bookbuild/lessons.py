@@ -142,6 +142,18 @@ def notebook_path(source, framework):
     return NOTEBOOKS / framework / (source.stem + '.ipynb')
 
 
+def orphan_notebooks():
+    """The notebooks in notebooks/ that no lesson of _toc.yml makes (their chapter was
+    deleted, renamed or taken out of _toc.yml), each with what to do about it."""
+    made = {notebook_path(source, framework) for source in lesson_sources()
+            for framework in FRAMEWORKS}
+    found = [path for path in NOTEBOOKS.rglob('*.ipynb') if path not in made and not any(
+        part.startswith('.') for part in path.relative_to(NOTEBOOKS).parts)]  # checkpoints
+    return {path: f'{shown(path)} is made by no lesson of {TOC.name} (its chapter was '
+                  f'deleted, renamed or left out of {TOC.name}, or its framework is gone): '
+                  f'delete it (git rm {shown(path)})' for path in sorted(found)}
+
+
 # The first cell of every split notebook: which edition it belongs to and how to set it up.
 SETUP_CELL_ID = 'edition-setup'
 

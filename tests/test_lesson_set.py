@@ -121,3 +121,46 @@ def test_a_lesson_in_a_subfolder_is_staged_as_a_page_with_its_downloads(book, tm
         targets = [link.split('<')[1] for link in links.split('`') if '_notebooks/' in link]
         assert len(targets) == len(FRAMEWORKS)
         assert all((page.parent / target.rstrip('>')).is_file() for target in targets), targets
+
+
+def test_check_names_a_committed_notebook_whose_lesson_is_gone(book, tmp_path, capsys):
+    from bookbuild.__main__ import main
+    book(['chapters/prose'], {'chapters/prose.md': '# Prose\n'})
+    gone = tmp_path / 'notebooks' / 'pytorch' / 'gone.ipynb'  # its chapter was deleted
+    gone.parent.mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(), gone)
+    assert main(['check']) == 1
+    out = capsys.readouterr().out
+    assert 'notebooks/pytorch/gone.ipynb is made by no lesson of _toc.yml' in out
+    assert 'delete it (git rm notebooks/pytorch/gone.ipynb)' in out
+
+
+def test_nbval_does_not_run_a_notebook_whose_lesson_is_gone(book, tmp_path):
+    """The root conftest.py leaves such a notebook out of the run, saying so."""
+    import importlib.util
+    import inspect
+    from types import SimpleNamespace
+
+    from bookbuild import ROOT
+    spec = importlib.util.spec_from_file_location('book_conftest', ROOT / 'conftest.py')
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+    book(['chapters/prose'], {'chapters/prose.md': '# Prose\n'})
+    gone = tmp_path / 'notebooks' / 'pytorch' / 'gone.ipynb'
+    gone.parent.mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(), gone)
+
+    def item(path):
+        nb = SimpleNamespace(metadata={'kernelspec': {'name': 'python3'}})
+        return SimpleNamespace(path=path, add_marker=lambda marker: None,
+                               parent=SimpleNamespace(nb=nb))
+    unit_test, cell = item(tmp_path / 'tests' / 'test_x.py'), item(gone)
+    items, deselected = [unit_test, cell], []
+    config = SimpleNamespace(hook=SimpleNamespace(
+        pytest_deselected=lambda items: deselected.extend(items)))
+    with pytest.warns(pytest.PytestWarning, match='notebooks/pytorch/gone.ipynb is made by '
+                                                  'no lesson of _toc.yml'):
+        hook = conftest.pytest_collection_modifyitems  # called as pytest does, by name
+        hook(**{name: value for name, value in {'config': config, 'items': items}.items()
+                if name in inspect.signature(hook).parameters})
+    assert items == [unit_test] and deselected == [cell]

@@ -311,6 +311,11 @@ def test_committed_notebooks_are_up_to_date_with_their_sources():
     assert not stale, f'stale notebooks (run `make notebooks` and commit them): {stale}'
 
 
+def test_every_committed_notebook_is_made_by_a_lesson():
+    from bookbuild.lessons import orphan_notebooks
+    assert not orphan_notebooks(), list(orphan_notebooks().values())
+
+
 @pytest.mark.parametrize('source', lesson_sources(), ids=lambda p: p.stem)
 @pytest.mark.parametrize('framework', FRAMEWORKS)
 def test_committed_notebooks_are_clean_runnable_python3_notebooks(source, framework):
