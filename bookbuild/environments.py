@@ -91,6 +91,13 @@ def _build_profile_libraries(framework):
                   code], f'building {name} for the {framework} numerics profile')
 
 
+def _where(interpreter):
+    """An environment's interpreter as one path, however it is reached (another checkout
+    sharing the environments through a symbolic link): its folder resolved, not the file,
+    which links to the base interpreter that every environment shares."""
+    return interpreter.parent.resolve() / interpreter.name
+
+
 def ensure(framework, log=print):
     """Create `framework`'s environment and register its kernel, unless both are current."""
     if framework not in FRAMEWORKS:
@@ -113,7 +120,8 @@ def ensure(framework, log=print):
         _build_profile_libraries(framework)
         stamp.write_text(wanted)
     spec = kernel_spec(framework) / 'kernel.json'
-    if not spec.exists() or json.loads(spec.read_text())['argv'][0] != str(python(framework)):
+    if not spec.exists() or \
+            _where(Path(json.loads(spec.read_text())['argv'][0])) != _where(python(framework)):
         _run([python(framework), '-m', 'ipykernel', 'install', '--prefix', sys.prefix,
               '--name', kernel_name(framework),
               '--display-name', f'Python 3 ({FRAMEWORKS[framework].label})'],

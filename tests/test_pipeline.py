@@ -527,3 +527,37 @@ def test_a_failed_run_leaves_no_record_that_its_files_are_current(source_nb, tmp
     reader_nb.cells[-1].source = 'read()  # edited'
     ex.execute_stale(log=lambda *a: None)
     assert read == ['write(1)'] * 3
+
+
+def test_a_kernel_registered_through_another_path_to_its_environment_is_kept(tmp_path,
+                                                                           monkeypatch):
+    """Two checkouts sharing one .venv and one set of environments (one reaches them through
+    a symbolic link) must not register the kernels again and again with each other's
+    paths; a kernel of another environment is registered again."""
+    import json
+    import sys
+
+    from bookbuild import environments
+    envs = tmp_path / 'first' / '.envs'
+    (envs / 'pytorch' / 'bin').mkdir(parents=True)
+    (envs / 'pytorch' / '.ready').write_text('current')
+    (envs / 'pytorch' / 'bin' / 'python').symlink_to(sys.executable)  # as venv makes it
+    (tmp_path / 'second').mkdir()
+    (tmp_path / 'second' / '.envs').symlink_to(envs)
+    spec = tmp_path / 'kernels' / 'gans-pytorch' / 'kernel.json'
+    spec.parent.mkdir(parents=True)
+    monkeypatch.setattr(environments, 'ENVS', tmp_path / 'second' / '.envs')
+    monkeypatch.setattr(environments, 'kernel_spec', lambda framework: spec.parent)
+    monkeypatch.setattr(environments, '_fingerprint', lambda framework: 'current')
+    runs = []
+    monkeypatch.setattr(environments, '_run', lambda command, what: runs.append(what))
+
+    spec.write_text(json.dumps({'argv': [str(envs / 'pytorch' / 'bin' / 'python')]}))
+    environments.ensure('pytorch', log=runs.append)
+    assert runs == []
+    other = tmp_path / 'other' / 'bin' / 'python'  # another environment, same interpreter
+    other.parent.mkdir(parents=True)
+    other.symlink_to(sys.executable)
+    spec.write_text(json.dumps({'argv': [str(other)]}))
+    environments.ensure('pytorch', log=runs.append)
+    assert runs == ['registering the pytorch kernel']
