@@ -33,7 +33,12 @@ def shown(path):
 
 def read_text(path):
     """A chapter's text; a byte-order mark is no reason to differ."""
-    return path.read_text(encoding='utf-8-sig')
+    try:
+        return path.read_text(encoding='utf-8-sig')
+    except UnicodeDecodeError as error:
+        raise BuildError(f'{shown(path)} is not UTF-8 text (byte {error.start} is '
+                         f'{error.object[error.start:error.start + 1]!r}); save it with '
+                         'the UTF-8 encoding') from None
 
 
 def book_chapters(toc_path=None):
@@ -41,7 +46,7 @@ def book_chapters(toc_path=None):
     toc_path = toc_path or TOC
     problem = None
     try:
-        toc = yaml.safe_load(toc_path.read_text(encoding='utf-8'))
+        toc = yaml.safe_load(read_text(toc_path))
         parts = toc['parts']
         entries = [entry for part in parts for entry in part['chapters']]
     except FileNotFoundError:

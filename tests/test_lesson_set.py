@@ -164,3 +164,25 @@ def test_nbval_does_not_run_a_notebook_whose_lesson_is_gone(book, tmp_path):
         hook(**{name: value for name, value in {'config': config, 'items': items}.items()
                 if name in inspect.signature(hook).parameters})
     assert items == [unit_test] and deselected == [cell]
+
+
+@pytest.mark.parametrize('command', ['check', 'notebooks', 'editions'])
+def test_a_chapter_that_is_not_utf8_is_named_with_the_fix(book, tmp_path, monkeypatch, capsys,
+                                                          command):
+    from bookbuild import editions
+    from bookbuild.__main__ import main
+    book(['chapters/a'], {'chapters/a.md': LESSON.replace('# A lesson', '# Caf\xe9')
+                          .encode('latin-1')})
+    monkeypatch.setattr(editions, 'build_wheel', lambda: tmp_path / editions.WHEEL)
+    monkeypatch.setattr(editions, 'EDITIONS', tmp_path)
+    assert main([command]) == 1
+    assert "error: chapters/a.md is not UTF-8 text (byte 159 is b'\\xe9'); save it with " \
+        'the UTF-8 encoding' in capsys.readouterr().err
+
+
+def test_a_table_of_contents_that_is_not_utf8_is_named_with_the_fix(book, tmp_path):
+    lessons = book([], {})
+    (tmp_path / '_toc.yml').write_bytes('# Caf\xe9\nparts: []\n'.encode('latin-1'))
+    with pytest.raises(BuildError, match='_toc.yml is not UTF-8 text .*; save it with the '
+                                         'UTF-8 encoding'):
+        lessons.lesson_sources()
