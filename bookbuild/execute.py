@@ -3,8 +3,10 @@
 A committed notebook records the hash of its inputs (`inputs_hash`); it is executed again
 only when that hash changes, so editing one TensorFlow cell re-runs only TensorFlow.
 """
+import asyncio
 import hashlib
 import os
+import signal
 import subprocess
 import time
 
@@ -43,12 +45,31 @@ RUNS = ROOT / '_build' / 'artifacts' / '.runs'
 
 
 class Client(NotebookClient):
-    """nbclient's client, remembering the cell it runs, to name it if the kernel dies."""
+    """nbclient's client, remembering the cell it runs and whether Ctrl-C stopped it, to
+    name them if the run fails."""
     running = None
+    interrupted = False
 
     async def async_execute_cell(self, cell, *args, **kwargs):
+        if self.interrupted:  # while the kernel started
+            raise DeadKernelError('interrupted')
         self.running = cell
         return await super().async_execute_cell(cell, *args, **kwargs)
+
+    async def async_start_new_kernel(self, **kwargs):
+        # Ctrl-C reaches the build, not the kernel (it runs in a session of its own).
+        # nbclient's handler stops the kernel, then fails with an empty AssertionError;
+        # this one stops it too, and remembers why.
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, self.interrupt)
+        except RuntimeError:  # not the main thread, where Ctrl-C arrives
+            pass
+        await super().async_start_new_kernel(**kwargs)
+
+    def interrupt(self):
+        self.interrupted = True
+        if self.running is not None:  # else it stops before its first cell
+            asyncio.ensure_future(self.km.shutdown_kernel(now=True))
 
 
 def kernel_env(settings):
@@ -122,13 +143,17 @@ def execute(nb, framework, workdir, label, emulated=False, settings=None):
         # everything a cell prints arrives through the notebook's outputs.
         client.execute(stderr=subprocess.DEVNULL, env=kernel_env(
             checked_env(framework) if settings is None else settings))
-    except DeadKernelError:
+    except Exception as error:
         running = client.running
         where = (f'while running cell {running.id}:\n{running.source[:300]}' if running
                  else 'before the first cell')
-        raise BuildError(f'{label}: the kernel died (out of memory, or a crash in native '
-                         f'code) {where}') from None
-    except Exception as error:
+        if client.interrupted or getattr(error, 'ename', None) == 'KeyboardInterrupt':
+            raise BuildError(f'{label}: the build was interrupted (Ctrl-C) {where}\n'
+                             '(no notebook was written; the committed ones are as they were)'
+                             ) from None
+        if isinstance(error, DeadKernelError):
+            raise BuildError(f'{label}: the kernel died (out of memory, or a crash in native '
+                             f'code) {where}') from None
         raise BuildError(f'{label}: a cell failed:\n{error}') from None
     for cell in nb.cells:
         for output in cell.get('outputs', []):

@@ -561,3 +561,42 @@ def test_a_kernel_registered_through_another_path_to_its_environment_is_kept(tmp
     spec.write_text(json.dumps({'argv': [str(other)]}))
     environments.ensure('pytorch', log=runs.append)
     assert runs == ['registering the pytorch kernel']
+
+
+@pytest.mark.parametrize('how', ['Ctrl-C', 'raise KeyboardInterrupt'])
+def test_an_interrupted_cell_is_named_and_no_notebook_is_written(tmp_path, monkeypatch, how):
+    """Ctrl-C while a cell runs said "a cell failed:" and nothing else (issue 28)."""
+    import os
+    import signal
+    import threading
+
+    from bookbuild.execute import execute as real_execute
+    lesson = nbformat.v4.new_notebook()
+    lesson.cells = [markdown('# A lesson'), code('print(1)')]
+    ex, runs = fake_build(monkeypatch, tmp_path, {tmp_path / 'lesson.md': lesson})
+    ex.execute_stale(log=lambda *a: None)
+    committed = {p: p.read_bytes() for p in tmp_path.glob('*/*.ipynb')}
+    started = tmp_path / 'pytorch' / 'started'
+    if how == 'Ctrl-C':  # as a reader's terminal sends it: to the build, not to the kernel
+        lesson.cells.append(code(f'import os, time\nopen({str(started)!r}, "w").write('
+                                 'str(os.getpid()))\ntime.sleep(120)'))
+
+        def press_ctrl_c():
+            for _ in range(1200):
+                if started.exists() and started.read_text():
+                    os.kill(os.getpid(), signal.SIGINT)
+                    return
+                threading.Event().wait(0.1)
+        threading.Thread(target=press_ctrl_c, daemon=True).start()
+    else:
+        lesson.cells.append(code('raise KeyboardInterrupt'))
+    monkeypatch.setattr(ex, 'execute', real_execute)
+    with pytest.raises(ex.BuildError) as raised:
+        ex.execute_stale(log=lambda *a: None)
+    assert str(raised.value).startswith(
+        'lesson.md [pytorch]: the build was interrupted (Ctrl-C) while running cell cell-002:'
+        '\n'), str(raised.value)
+    assert 'no notebook was written' in str(raised.value)
+    assert {p: p.read_bytes() for p in tmp_path.glob('*/*.ipynb')} == committed
+    if how == 'Ctrl-C':  # and its kernel is gone
+        assert not (Path('/proc') / started.read_text()).exists()
