@@ -5,6 +5,7 @@ only when that hash changes, so editing one TensorFlow cell re-runs only TensorF
 """
 import asyncio
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -38,6 +39,10 @@ def checked_env(framework):
 
 
 CELL_TIMEOUT = 1800
+# The most one cell's outputs may take in its notebook (its page shows them at about three
+# times that), in all and as text (all but images). The committed notebooks' largest are a
+# 375 kB figure (the MNIST samples) and 761 bytes of text.
+MAX_OUTPUT, MAX_TEXT = 2_000_000, 100_000
 # One file per lesson and framework executed on this machine, holding the inputs hash of
 # that run: a lesson that reads another's files (front matter `needs: [mnist_gan]`) runs
 # that one first unless its files come from a run of its current code.
@@ -163,6 +168,28 @@ def execute(nb, framework, workdir, label, emulated=False, settings=None):
     return nb
 
 
+def output_sizes(cell):
+    """The bytes a cell's outputs take in its notebook: in all, and as text (all but
+    images)."""
+    outputs = cell.get('outputs', [])
+    size = len(json.dumps(outputs))
+    images = sum(len(value) for output in outputs
+                 for kind, value in output.get('data', {}).items() if kind.startswith('image/'))
+    return size, size - images
+
+
+def check_output_sizes(nb, label):
+    for cell in nb.cells:
+        size, text = output_sizes(cell)
+        if size > MAX_OUTPUT or text > MAX_TEXT:
+            raise BuildError(
+                f'{label}: cell {cell.id} outputs {size / 1e3:,.0f} kB, {text / 1e3:,.0f} kB '
+                f'of it text; a cell may output at most {MAX_OUTPUT / 1e3:,.0f} kB, '
+                f'{MAX_TEXT / 1e3:,.0f} kB of it text (its page weighs about three times '
+                'that). Print less, or save large output to a file in out_dir and show a '
+                'summary (no notebook was written)')
+
+
 def write_atomically(nb, path):
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + '.tmp')
@@ -234,6 +261,7 @@ def execute_recorded(source, framework, nb, digest, log):
     stamp = run_stamp(source, framework)
     stamp.unlink(missing_ok=True)
     execute(nb, framework, path.parent, label(source, framework))
+    check_output_sizes(nb, label(source, framework))
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(digest)
     log(f'  done in {time.perf_counter() - started:.1f} s')

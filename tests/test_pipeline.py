@@ -319,10 +319,12 @@ def test_every_committed_notebook_is_made_by_a_lesson():
 @pytest.mark.parametrize('source', lesson_sources(), ids=lambda p: p.stem)
 @pytest.mark.parametrize('framework', FRAMEWORKS)
 def test_committed_notebooks_are_clean_runnable_python3_notebooks(source, framework):
+    from bookbuild.execute import check_output_sizes
     nb = nbformat.read(notebook_path(source, framework), as_version=4)
     nbformat.validate(nb)
     assert nb.metadata.kernelspec.name == 'python3'
     assert [c.source for c in nb.cells] == [c.source for c in split(read_source(source), framework).cells]
+    check_output_sizes(nb, f'{source.name} [{framework}]')  # what the build allows
     for cell in nb.cells:
         for output in cell.get('outputs', []):
             assert output.output_type != 'error', cell.id
@@ -600,3 +602,32 @@ def test_an_interrupted_cell_is_named_and_no_notebook_is_written(tmp_path, monke
     assert {p: p.read_bytes() for p in tmp_path.glob('*/*.ipynb')} == committed
     if how == 'Ctrl-C':  # and its kernel is gone
         assert not (Path('/proc') / started.read_text()).exists()
+
+
+@pytest.mark.parametrize('output, message', [
+    (nbformat.v4.new_output('stream', name='stdout', text='0123456789\n' * 20_000),
+     r'outputs 240 kB, 240 kB of it text; a cell may output at most 2,000 kB, 100 kB of it '
+     r'text'),
+    (nbformat.v4.new_output('display_data', data={'image/png': 'iVBORw0K' * 400_000,
+                                                  'text/plain': '<Figure>'}),
+     r'outputs 3,200 kB, 0 kB of it text; a cell may output at most 2,000 kB'),
+])
+def test_a_cell_with_huge_outputs_fails_the_build_and_writes_no_notebook(tmp_path, monkeypatch,
+                                                                          output, message):
+    """A cell printing 10 MB made an 11 MB notebook and a 30 MB page, silently (issue 28)."""
+    lesson = nbformat.v4.new_notebook()
+    lesson.cells = [markdown('# A lesson'), code('print(1)'), code('show()')]
+    ex, runs = fake_build(monkeypatch, tmp_path, {tmp_path / 'lesson.md': lesson})
+    ex.execute_stale(log=lambda *a: None)
+    committed = {p: p.read_bytes() for p in tmp_path.glob('*/*.ipynb')}
+
+    def fake_execute(nb, framework, workdir, label):
+        nb.cells[-1].outputs = [output]
+        return nb
+    monkeypatch.setattr(ex, 'execute', fake_execute)
+    lesson.cells[-1].source = 'show(more)'
+    with pytest.raises(ex.BuildError, match=r'^lesson.md \[pytorch\]: cell cell-002 ' + message +
+                       r'.*Print less, or save large output to a file in out_dir.*'
+                       r'no notebook was written'):
+        ex.execute_stale(log=lambda *a: None)
+    assert {p: p.read_bytes() for p in tmp_path.glob('*/*.ipynb')} == committed
