@@ -186,3 +186,25 @@ def test_a_table_of_contents_that_is_not_utf8_is_named_with_the_fix(book, tmp_pa
     with pytest.raises(BuildError, match='_toc.yml is not UTF-8 text .*; save it with the '
                                          'UTF-8 encoding'):
         lessons.lesson_sources()
+
+
+def test_the_sites_exercise_check_covers_a_chapter_in_a_subfolder(book, tmp_path, monkeypatch):
+    """tests/test_site.py checked the pages of chapters/*.md only: a chapter of _toc.yml in
+    a subfolder whose page lost its exercise passed."""
+    import importlib.util
+
+    from bookbuild import ROOT
+    spec = importlib.util.spec_from_file_location('site_tests', ROOT / 'tests' / 'test_site.py')
+    site_tests = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(site_tests)
+    monkeypatch.setattr(site_tests, 'CHAPTERS', tmp_path / 'chapters', raising=False)
+    with_exercise = LESSON + '\n```{exercise}\nWhy?\n```\n'
+    book(['chapters/a', 'chapters/extra/x'],
+         {'chapters/a.md': with_exercise, 'chapters/extra/x.md': with_exercise})
+    site = tmp_path / 'html'
+    for page, body in {'a': '<div class="exercise">Why?</div>', 'extra/x': ''}.items():
+        path = site / 'chapters' / f'{page}.html'
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f'<html><body>{body}</body></html>', encoding='utf-8')
+    with pytest.raises(AssertionError, match='chapters/extra/x.md'):
+        site_tests.test_every_exercise_and_solution_is_rendered_on_its_own(site)

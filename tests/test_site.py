@@ -8,7 +8,8 @@ import json
 
 from bs4 import BeautifulSoup
 
-from bookbuild import CHAPTERS, FRAMEWORKS
+from bookbuild import FRAMEWORKS
+from bookbuild.lessons import book_chapters, read_text, shown
 
 LABELS = [framework.label for framework in FRAMEWORKS.values()]
 
@@ -88,13 +89,15 @@ def test_home_page_and_every_lesson_link_every_edition(site):
 
 
 def test_every_exercise_and_solution_is_rendered_on_its_own(site):
-    """A solution whose closing fence went missing swallows the exercises after it."""
-    for source in sorted(CHAPTERS.glob('*.md')):
-        text = source.read_text(encoding='utf-8')
+    """A solution whose closing fence went missing swallows the exercises after it. Every
+    chapter of _toc.yml, lesson or prose, wherever it lives."""
+    for source in book_chapters():
+        name = shown(source)
+        text = read_text(source)
         written = text.count('```{exercise}'), text.count('```{solution}')
-        soup = page(site, f'chapters/{source.stem}.html')
+        soup = page(site, shown(source.with_suffix('.html')))
         exercises, solutions = soup.select('div.exercise'), soup.select('div.solution')
-        assert (len(exercises), len(solutions)) == written, source.name
+        assert (len(exercises), len(solutions)) == written, name
         for box in exercises + solutions:
-            assert not box.find_parent('div', class_='solution'), (source.name, box.get_text()[:80])
-            assert not box.find_parent('div', class_='exercise'), (source.name, box.get_text()[:80])
+            assert not box.find_parent('div', class_='solution'), (name, box.get_text()[:80])
+            assert not box.find_parent('div', class_='exercise'), (name, box.get_text()[:80])
