@@ -39,11 +39,12 @@ def train_and_evaluate(lesson, framework, parameters, workdir):
     from d2lshim import metrics
     result = metrics.evaluate(metrics.load_samples(folder / 'samples.npy'))
     with open(folder / 'losses.csv', newline='') as f:
-        *_, last_epoch = csv.DictReader(f)
+        epochs = list(csv.DictReader(f))
     print(f'{framework} seed {parameters["seed"]}: Parzen {result["parzen"]["mean"]:.0f}, '
-          f'Fréchet {result["frechet"]:.2f}; last epoch:',
-          ', '.join(f'{name} {float(value):.3f}' for name, value in last_epoch.items()),
-          flush=True)
+          f'Fréchet {result["frechet"]:.2f}; per epoch:', flush=True)
+    for epoch in epochs:
+        print('   ', ', '.join(f'{name} {float(value):.3f}' for name, value in epoch.items()),
+              flush=True)
     return result
 
 

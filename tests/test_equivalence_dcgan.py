@@ -77,7 +77,8 @@ def test_architecture_and_initialisation_match(runs):
 
 def test_ten_steps_agree_across_frameworks(runs):
     reference = runs[REFERENCE]
-    ref_outputs = reference['outputs']  # per step: loss_D, D(x), D(G(z)), loss_G
+    # per step: loss_D, D(x), D(G(z)) before and after D's step, loss_G
+    ref_outputs = reference['outputs']
     start = trained(reference, prefix='')
     ref_params = trained(reference)
     assert ref_outputs.shape == (STEPS, 4)
