@@ -110,12 +110,15 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
 
 
 class EditionsDirective(SphinxDirective):
-    """`{editions}`: a paragraph linking every framework's edition (the home page's)."""
+    """`{editions}`: a paragraph linking every framework's edition and saying where each
+    runs (the home page's)."""
 
     def run(self):
+        from bookbuild.editions import platforms_note
         from bookbuild.merge import edition_links
         container = nodes.container()
-        self.state.nested_parse(StringList([f'Download an edition: {edition_links()}.']),
+        self.state.nested_parse(StringList([f'Download an edition: {edition_links()}. '
+                                            f'{platforms_note()}']),
                                 self.content_offset, container)
         return container.children
 
