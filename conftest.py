@@ -49,9 +49,10 @@ def pytest_runtest_setup(item):
 # only when it has nearly finished one, so a long group handed out last would run alone at
 # the end (`make test` keeps this order with --no-loadscope-reorder). Each framework's
 # notebooks are one chain of trainings, MXNet's the longest; the portability test emulates
-# CPUs. Measured in fresh-clone CI runs (README, "Tests and benchmarks").
+# CPUs; the editions' platform check waits on PyPI for 1.5 to 2.5 minutes. Measured in
+# fresh-clone CI runs (README, "Tests and benchmarks").
 LONGEST_FIRST = ['notebooks-mxnet', 'notebooks-tensorflow', 'notebooks-pytorch',
-                 'test_portability.py', '_build']
+                 'test_portability.py', '_build', 'test_edition_platforms.py']
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups

@@ -2,6 +2,7 @@
 
 Each backend module re-exports these names, so a lesson only ever writes `d2l.Timer()`.
 """
+import json
 import math
 import numbers
 import operator
@@ -220,6 +221,84 @@ def artifact_dir(lesson, framework):
     """
     root = Path(os.environ.get(ARTIFACTS_ENV, 'artifacts'))
     return root / lesson / framework
+
+
+# What each lesson parameter must be, checked before a run touches any file, so that every
+# framework refuses the same settings with the same message.
+def _whole_number_from(low):
+    return (lambda v: not isinstance(v, bool) and isinstance(v, numbers.Integral) and v >= low,
+            f'a whole number of at least {low}')
+
+
+def _number_in(low, high, low_open=False, high_open=False):
+    def test(v):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+            return False
+        return (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
+    what = f'a number in {"(" if low_open else "["}{low:g}, {high:g}{")" if high_open else "]"}'
+    return test, what
+
+
+PARAMETER_RULES = {
+    'seed': _whole_number_from(0),
+    **{name: _whole_number_from(1)
+       for name in ('batch_size', 'num_epochs', 'num_examples', 'latent_dim')},
+    **{name: (_number_in(0, math.inf, low_open=True)[0], 'a finite number above 0')
+       for name in ('lr', 'lr_D', 'lr_G')},
+    **{name: _number_in(0, 1, high_open=True) for name in ('beta1', 'beta2', 'dropout')},
+    'real_label': _number_in(0, 1, low_open=True),
+}
+
+
+def check_parameters(**parameters):
+    """Raise one ValueError naming every lesson parameter that cannot work (see
+    PARAMETER_RULES), or return None."""
+    unknown = sorted(set(parameters) - set(PARAMETER_RULES))
+    if unknown:
+        raise TypeError(f'check_parameters: no rule for {", ".join(unknown)}; '
+                        f'known: {", ".join(PARAMETER_RULES)}')
+    mistakes = [f'{name} must be {what}, got {value!r}'
+                for name, value in parameters.items()
+                for test, what in [PARAMETER_RULES[name]] if not test(value)]
+    if mistakes:
+        which = 'it' if len(mistakes) == 1 else 'them'
+        raise ValueError('\n'.join(mistakes) + f'\nChange {which} in the cell tagged '
+                         '`parameters` (or pass other values with papermill -p NAME VALUE).')
+
+
+RUN_RECORD = 'run.json'
+
+
+class Run:
+    """One training run of a lesson that writes its files to `out_dir`.
+
+    Starting one checks the parameters, then removes what an earlier run left in `out_dir`:
+    its record first, so that a run cut off halfway never passes for a finished one, and its
+    samples and epoch grids, so that none of them pass for this run's. `save_samples` writes
+    the samples and then the record (`run.json`: lesson, framework, parameters), which
+    readers of the samples check (`metrics.load_samples`).
+    """
+
+    def __init__(self, lesson, framework, out_dir, parameters):
+        check_parameters(**parameters)
+        self.lesson, self.framework, self.parameters = lesson, framework, dict(parameters)
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        for path in [self.out_dir / RUN_RECORD, self.out_dir / 'samples.npy',
+                     *self.out_dir.glob('grid_epoch_*.png')]:
+            path.unlink(missing_ok=True)
+
+    def save_samples(self, samples):
+        """Save `samples` as float32 `samples.npy`, then this run's record."""
+        samples = np.asarray(samples, dtype=np.float32)
+        if not np.isfinite(samples).all():
+            raise ValueError('the samples contain NaN or infinite values: training diverged, '
+                             'so nothing was saved. Try a smaller learning rate.')
+        np.save(self.out_dir / 'samples.npy', samples)
+        record = {'lesson': self.lesson, 'framework': self.framework,
+                  'parameters': self.parameters, 'samples': list(samples.shape)}
+        text = json.dumps(record, indent=1, default=lambda v: v.item())  # NumPy scalars
+        (self.out_dir / RUN_RECORD).write_text(text + '\n')
 
 
 def example_arrays(arrays, to_numpy):

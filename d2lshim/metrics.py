@@ -9,12 +9,15 @@ log-likelihood of the 10,000 test images with its standard error. Pixels are in 
 """
 import argparse
 import functools
+import json
 import math
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from d2lshim import classifier
+from d2lshim.common import RUN_RECORD
 from d2lshim.data import DataError, load_mnist
 
 SIGMAS = np.logspace(-1, 0, 10)
@@ -37,25 +40,58 @@ def as_unit_images(samples, name='samples'):
         raise ValueError(f'{name} hold no images (shape {array.shape})')
     if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
         raise ValueError(f'{name} must be real numbers; got dtype {array.dtype}')
-    array = array.astype(np.float32)
     if not np.isfinite(array).all():
         raise ValueError(f'{name} contain NaN or infinite values')
+    # The range is checked in the samples' own dtype: huge float64 values would overflow
+    # float32 and pass for infinite ones.
     low, high = float(array.min()), float(array.max())
     if low >= -RANGE_SLACK and high <= 1 + RANGE_SLACK:
-        return np.clip(array, 0, 1)
+        return np.clip(array.astype(np.float32), 0, 1)
     if low >= -1 - RANGE_SLACK and high <= 1 + RANGE_SLACK:
-        return np.clip((array + 1) / 2, 0, 1)
+        return np.clip((array.astype(np.float32) + 1) / 2, 0, 1)
     raise ValueError(f'{name} must have pixels in [0, 1] or [-1, 1]; got [{low:g}, {high:g}] '
                      '(divide 0..255 images by 255)')
 
 
-def load_samples(path):
-    """Images saved with np.save at `path`, checked and scaled by `as_unit_images`."""
+def run_record(folder):
+    """What the lesson run that wrote its files to `folder` recorded about itself
+    (`run.json`: lesson, framework, parameters), or None if no finished run did."""
+    path = Path(folder) / RUN_RECORD
+    try:
+        return json.loads(path.read_text(encoding='utf-8'))
+    except FileNotFoundError:
+        return None
+    except (ValueError, OSError) as error:
+        raise ValueError(f'{path} is not a readable run record ({error}); run the lesson '
+                         'that writes this folder again') from None
+
+
+def check_run(path, lesson, framework=None):
+    """Fail unless the samples at `path` come from a finished run of `lesson` (in
+    `framework`), as the run record beside them says."""
+    wanted = f'the {lesson} lesson' + (f' in {framework}' if framework else '')
+    record = run_record(Path(path).parent)
+    if record is None:
+        raise ValueError(f'{path} has no record of a finished run beside it '
+                         f'({RUN_RECORD}): the run that wrote it stopped before the end, or '
+                         f'nothing ran there yet. Run {wanted} (to the end) first')
+    if record.get('lesson') != lesson or framework and record.get('framework') != framework:
+        raise ValueError(f'{path} holds samples of the {record.get("lesson")} lesson in '
+                         f'{record.get("framework")}, not of {wanted}: point to the folder '
+                         'that lesson writes, or run it')
+
+
+def load_samples(path, lesson=None, framework=None):
+    """Images saved with np.save at `path`, checked and scaled by `as_unit_images`; with
+    `lesson`, only from a finished run of that lesson (and `framework`): see `check_run`."""
+    if lesson is not None and Path(path).exists():
+        check_run(path, lesson, framework)
     try:
         # Memory-mapped first: a header that claims a huge shape costs nothing, and its
         # size can be checked against the file before anything is read.
         mapped = np.load(path, mmap_mode='r', allow_pickle=False)
-        samples = np.array(mapped)
+        archive = isinstance(mapped, np.lib.npyio.NpzFile)
+        samples = mapped.close() if archive else np.array(mapped)
     except FileNotFoundError:
         raise FileNotFoundError(f'no samples at {path}: run the generator that writes them '
                                 'first (for the book\'s GANs, the lesson that trains it, run '
@@ -66,6 +102,9 @@ def load_samples(path):
         raise ValueError(f'{path} is not a readable .npy array, or it is truncated '
                          f'({error or type(error).__name__}); save samples with numpy.save') \
             from None
+    if archive:
+        raise ValueError(f'{path} is an .npz archive; save the samples as one array with '
+                         'numpy.save(path, samples), which writes an .npy file')
     return as_unit_images(samples, str(path))
 
 
@@ -205,6 +244,10 @@ def main(argv=None):
                                         '[0, 1] or [-1, 1], n >= 10,000')
     args = parser.parse_args(argv)
     try:
+        record = run_record(Path(args.samples).parent)
+        if record and Path(args.samples).name == 'samples.npy':  # the file a run writes
+            print(f'samples of the {record["lesson"]} lesson in {record["framework"]}, '
+                  f'settings {record["parameters"]}')
         samples = load_samples(args.samples)
         if len(samples) < PROTOCOL_SAMPLES:
             raise ValueError(f'the Parzen protocol needs {PROTOCOL_SAMPLES:,} samples; got '

@@ -17,13 +17,15 @@ from mxnet import np, npx  # noqa: E402
 
 from d2lshim import common, data, frameworks  # noqa: E402
 from d2lshim.common import (  # noqa: E402
-    Accumulator, Animator, BatchLoader, Timer, image_grid, plt, set_figsize, show_images)
+    Accumulator, Animator, BatchLoader, Timer, check_parameters, image_grid, plt, set_figsize,
+    show_images)
 
 # Every lesson uses MXNet's NumPy interface (mxnet.np arrays, NumPy-style Gluon blocks).
 npx.set_np()
 
 __all__ = ['Accumulator', 'Animator', 'Timer', 'plt', 'set_figsize', 'image_grid',
-           'show_images', 'artifact_dir', 'set_seed', 'tensor', 'normal', 'matmul',
+           'show_images', 'artifact_dir', 'check_parameters', 'start_run', 'FRAMEWORK',
+           'set_seed', 'tensor', 'normal', 'matmul',
            'transpose', 'numpy', 'load_array', 'load_data_mnist']
 FRAMEWORK = frameworks.of_backend(__name__).tag
 
@@ -78,3 +80,8 @@ def load_data_mnist(batch_size, train=True, num_examples=None):
 
 def artifact_dir(lesson):
     return common.artifact_dir(lesson, FRAMEWORK)
+
+
+def start_run(lesson, out_dir, **parameters):
+    """A run of `lesson` in this framework, writing to `out_dir` (see common.Run)."""
+    return common.Run(lesson, FRAMEWORK, out_dir, parameters)

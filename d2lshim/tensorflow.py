@@ -7,8 +7,8 @@ import sys
 import tempfile
 
 from d2lshim import common, data, frameworks
-from d2lshim.common import (Accumulator, Animator, BatchLoader, Timer, image_grid, plt,
-                             set_figsize, show_images)
+from d2lshim.common import (Accumulator, Animator, BatchLoader, Timer, check_parameters,
+                             image_grid, plt, set_figsize, show_images)
 
 # oneDNN's kernels for products and convolutions, TensorFlow's default on x86, set here in
 # case a shell turned them off: the book's numbers repeat on any CPU with them. Eigen's
@@ -49,7 +49,8 @@ keras, tf = _import_without_notices()
 tf.config.optimizer.set_experimental_options({'remapping': False})
 
 __all__ = ['Accumulator', 'Animator', 'Timer', 'plt', 'set_figsize', 'image_grid',
-           'show_images', 'artifact_dir', 'set_seed', 'tensor', 'normal', 'matmul',
+           'show_images', 'artifact_dir', 'check_parameters', 'start_run', 'FRAMEWORK',
+           'set_seed', 'tensor', 'normal', 'matmul',
            'transpose', 'numpy', 'load_array', 'load_data_mnist']
 FRAMEWORK = frameworks.of_backend(__name__).tag
 
@@ -110,3 +111,8 @@ def load_data_mnist(batch_size, train=True, num_examples=None):
 
 def artifact_dir(lesson):
     return common.artifact_dir(lesson, FRAMEWORK)
+
+
+def start_run(lesson, out_dir, **parameters):
+    """A run of `lesson` in this framework, writing to `out_dir` (see common.Run)."""
+    return common.Run(lesson, FRAMEWORK, out_dir, parameters)

@@ -1,5 +1,6 @@
 """d2lshim's framework-free part: backend lookup, Timer, Accumulator, Animator, image grids.
 Each backend is tested in its own environment: tests/framework/."""
+import json
 import time
 import warnings
 
@@ -114,3 +115,52 @@ def test_animator_refuses_points_it_would_drop(monkeypatch):
     with pytest.raises(ValueError, match='panel 0 has 2 curves, got 3 values'):
         animator.add(2, (0.5, 0.6, 0.7))
     common.plt.close('all')
+
+
+GOOD_PARAMETERS = dict(seed=0, batch_size=128, num_epochs=15, num_examples=60000, lr=5e-4,
+                       beta1=0.5, latent_dim=100, dropout=0.3, real_label=0.9)
+
+
+def test_check_parameters_names_every_setting_that_cannot_work():
+    common.check_parameters(**GOOD_PARAMETERS)
+    common.check_parameters(seed=np.int64(3), lr_D=0.02, lr_G=0.005, beta2=1 - 2 ** -10)
+    bad = dict(seed='abc', num_epochs=0, lr=float('nan'), beta1=1.5, latent_dim=-1,
+               batch_size=2.0, dropout=1.0, real_label=0.0, lr_D=True)
+    with pytest.raises(ValueError) as error:
+        common.check_parameters(**{**GOOD_PARAMETERS, **bad})
+    lines = str(error.value).splitlines()
+    assert lines[:-1] == [
+        "seed must be a whole number of at least 0, got 'abc'",
+        'batch_size must be a whole number of at least 1, got 2.0',
+        'num_epochs must be a whole number of at least 1, got 0',
+        'lr must be a finite number above 0, got nan',
+        'beta1 must be a number in [0, 1), got 1.5',
+        'latent_dim must be a whole number of at least 1, got -1',
+        'dropout must be a number in [0, 1), got 1.0',
+        'real_label must be a number in (0, 1], got 0.0',
+        'lr_D must be a finite number above 0, got True']
+    assert 'parameters' in lines[-1] and 'papermill' in lines[-1]
+    with pytest.raises(TypeError, match='no rule for lr_typo'):
+        common.check_parameters(lr_typo=1)
+
+
+def test_a_run_clears_what_an_earlier_run_left_and_records_itself_last(tmp_path):
+    out = tmp_path / 'out'
+    first = common.Run('mnist', 'pytorch', out, GOOD_PARAMETERS)
+    first.save_samples(np.zeros((4, 28, 28), dtype=np.float64))
+    (out / 'grid_epoch_03.png').write_bytes(b'old')
+    (out / 'generator.pt').write_bytes(b'weights')
+    record = json.loads((out / common.RUN_RECORD).read_text())
+    assert record == {'lesson': 'mnist', 'framework': 'pytorch',
+                      'parameters': GOOD_PARAMETERS, 'samples': [4, 28, 28]}
+    assert np.load(out / 'samples.npy').dtype == np.float32
+    with pytest.raises(ValueError, match='num_epochs'):  # refused: nothing touched
+        common.Run('mnist', 'pytorch', out, {**GOOD_PARAMETERS, 'num_epochs': -2})
+    assert {p.name for p in out.iterdir()} == {common.RUN_RECORD, 'samples.npy',
+                                              'grid_epoch_03.png', 'generator.pt'}
+    second = common.Run('mnist', 'pytorch', out, {**GOOD_PARAMETERS, 'seed': 1})
+    assert {p.name for p in out.iterdir()} == {'generator.pt'}  # what the run overwrites
+    assert second.out_dir == out
+    with pytest.raises(ValueError, match='NaN or infinite values: training diverged'):
+        second.save_samples(np.full((4, 784), np.nan))
+    assert not (out / 'samples.npy').exists() and not (out / common.RUN_RECORD).exists()

@@ -1,10 +1,11 @@
 """Sample-quality metrics on cases whose answer is known."""
 import math
+import warnings
 
 import numpy as np
 import pytest
 
-from d2lshim import classifier, metrics
+from d2lshim import classifier, common, metrics
 
 
 def test_parzen_of_gaussian_samples_matches_the_closed_form():
@@ -181,3 +182,48 @@ def test_corrupt_classifier_weights_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(classifier, 'WEIGHTS', copy)
     with pytest.raises(ValueError, match='expected ' + classifier.WEIGHTS_SHA256):
         classifier.load_weights()
+
+
+def finished_run(folder, lesson='mnist', framework='pytorch', n=10):
+    run = common.Run(lesson, framework, folder, {'seed': 0})
+    run.save_samples(np.random.default_rng(0).uniform(size=(n, 784)))
+    return folder / 'samples.npy'
+
+
+def test_samples_are_read_only_from_a_finished_run_of_the_lesson_asked_for(tmp_path):
+    path = finished_run(tmp_path / 'mnist' / 'pytorch')
+    assert metrics.load_samples(path, lesson='mnist', framework='pytorch').shape == (10, 784)
+    assert metrics.run_record(path.parent)['parameters'] == {'seed': 0}
+    with pytest.raises(ValueError, match='samples of the mnist lesson in pytorch, not of the '
+                                         'dcgan lesson in pytorch'):
+        metrics.load_samples(path, lesson='dcgan', framework='pytorch')
+    with pytest.raises(ValueError, match='not of the mnist lesson in mxnet'):
+        metrics.load_samples(path, lesson='mnist', framework='mxnet')
+    # A run cut off after its start: an earlier run's samples never pass for its own.
+    common.Run('mnist', 'pytorch', path.parent, {'seed': 2})
+    with pytest.raises(FileNotFoundError, match='no samples at'):
+        metrics.load_samples(path, lesson='mnist', framework='pytorch')
+    # Samples without a record (written by hand, or before the record) are refused too.
+    np.save(path, np.zeros((10, 784), dtype=np.float32))
+    with pytest.raises(ValueError, match='no record of a finished run'):
+        metrics.load_samples(path, lesson='mnist')
+    assert metrics.load_samples(path).shape == (10, 784)  # any file, when no lesson is asked
+
+
+def test_an_npz_archive_and_huge_values_get_their_own_message(tmp_path):
+    archive = tmp_path / 'samples.npz'
+    np.savez(archive, samples=np.zeros((10, 784)))
+    with pytest.raises(ValueError, match=r'\.npz archive; save the samples as one array'):
+        metrics.load_samples(archive)
+    huge = np.full((10, 784), 1e300)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # no overflow warning on the way
+        with pytest.raises(ValueError, match=r'pixels in \[0, 1\] or \[-1, 1\]; got \[1e\+300'):
+            metrics.as_unit_images(huge)
+
+
+def test_command_names_the_run_that_made_the_samples(tmp_path, capsys):
+    path = finished_run(tmp_path, n=10)
+    assert metrics.main([str(path)]) == 2  # too few for the protocol, after saying whose
+    assert "samples of the mnist lesson in pytorch, settings {'seed': 0}" in \
+        capsys.readouterr().out
