@@ -81,7 +81,7 @@ def test_ten_steps_agree_across_frameworks(runs):
     ref_outputs = reference['outputs']
     start = trained(reference, prefix='')
     ref_params = trained(reference)
-    assert ref_outputs.shape == (STEPS, 4)
+    assert ref_outputs.shape == (STEPS, 5)
     assert not np.allclose(ref_params[0], start[0], rtol=1e-2)  # training moved G
     worst_outputs = worst_update = 0.0
     for framework in OTHERS:
