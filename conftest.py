@@ -9,8 +9,8 @@ from bookbuild.lessons import book_order, orphan_notebooks
 from bookbuild.numerics import SHARED_CORES_ENV
 # tests/framework/ runs inside each framework's environment (tests/test_framework_suites.py).
 collect_ignore = ['tests/framework']
-# Test modules that write into _build (the rendered site, the editions): one worker at a time.
-BUILDS_INTO_BUILD = {'test_site.py', 'test_browser.py', 'test_editions.py'}
+# Test modules that write into _build (the rendered site, the PDFs, the editions): one worker at a time.
+BUILDS_INTO_BUILD = {'test_site.py', 'test_pdf.py', 'test_browser.py', 'test_editions.py'}
 
 
 def pytest_sessionstart(session):

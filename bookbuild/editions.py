@@ -1,11 +1,14 @@
 """An edition per framework: what a reader downloads from the website to run the lessons.
 
 gans-<tag>.zip holds, in a folder of the same name: every lesson's notebook for that
-framework (with its outputs), the d2lshim wheel, the framework's lock as requirements.txt
-(made to install on every platform the edition supports: `requirements`), and a README whose
-two commands install it into a fresh environment and open Jupyter, and which says where the
-edition runs (`EDITION_PLATFORMS`, checked by tests/test_edition_platforms.py).
+framework (with its outputs, and its markup made readable in JupyterLab:
+`readable_notebook`), the book as a PDF with that framework's code (bookbuild.pdf), the
+d2lshim wheel, the framework's lock as requirements.txt (made to install on every platform
+the edition supports: `requirements`), and a README whose two commands install it into a
+fresh environment and open Jupyter, and which says where the edition runs
+(`EDITION_PLATFORMS`, checked by tests/test_edition_platforms.py).
 """
+import copy
 import os
 import re
 import shutil
@@ -17,10 +20,13 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
+
 import d2lshim
-from bookbuild import BUILD, FRAMEWORKS, ROOT, BuildError
+from bookbuild import BUILD, CHAPTERS, FRAMEWORKS, ROOT, BuildError
 from bookbuild.environments import MNIST_PACKAGE, lock_file
-from bookbuild.lessons import lesson_sources, notebook_path
+from bookbuild.lessons import chapter_title, lesson_sources, notebook_path
+from bookbuild.pdf import build_pdfs, pdf_name
 
 EDITIONS = BUILD / 'editions'
 EDITIONS_FOLDER = '_editions'  # where the staged book (bookbuild.render) holds them
@@ -255,7 +261,9 @@ run the notebooks top to bottom, in this order:
 {lessons}
 
 Later lessons read the files that earlier ones write to `artifacts/` (the evaluation
-chapter measures the samples of the MNIST lesson). On Windows, write `py -3.11 -m venv`
+chapter measures the samples of the MNIST lesson). `{pdf_name(framework)}` is the whole book
+with this edition's code and outputs, to read offline; where a notebook mentions another
+chapter, that chapter is in it. On Windows, write `py -3.11 -m venv`
 (or `py -3.12`) for `python3.11 -m venv` and `.venv\\Scripts\\` for `.venv/bin/`.
 
 On another CPU your numbers and pictures can differ from the book's while telling the same
@@ -267,6 +275,85 @@ your CPU's full speed.
 
 {where_it_runs(framework)}
 """
+
+
+# The book's MyST markup that JupyterLab shows as raw text, rewritten by `readable_notebook`.
+CITATION = re.compile(r'\{cite(?::(p|t))?\}`([^`]+)`')
+CHAPTER_LINK = re.compile(r'\{doc\}`(?:[^`<]*<)?([^`<>]+)>?`')
+EXERCISE = re.compile(r'^(`{3,})\{exercise\}[^\n]*\n((?::[\w-]+:[^\n]*\n)*)(.*?)^\1$', re.S | re.M)
+SOLUTION = re.compile(r'^(`{3,})\{solution\} *(\S+)\n((?::[\w-]+:[^\n]*\n)*)(.*?)^\1$',
+                      re.S | re.M)
+
+
+def _bibliography():
+    from pybtex.database import parse_file
+    return parse_file(str(ROOT / 'references.bib'))
+
+
+def _cited_as(entry, narrative):
+    """'Radford et al., 2016' (or 'Radford et al. (2016)' in a sentence), as the site's
+    author-year style cites."""
+    names = [' '.join(person.last_names) for person in entry.persons['author']]
+    authors = (names[0] if len(names) == 1 else f'{names[0]} and {names[1]}' if len(names) == 2
+               else f'{names[0]} et al.')
+    return f'{authors} ({entry.fields["year"]})' if narrative else \
+        f'{authors}, {entry.fields["year"]}'
+
+
+def readable_notebook(notebook, framework):
+    """The notebook as the edition ships it: the book's MyST markup, which JupyterLab shows
+    as raw text, rewritten as Markdown it renders. Citations become author and year, with
+    the works cited listed at the end; links to other chapters name them in the edition's
+    PDF; exercises are numbered; solutions are hidden in <details> until clicked."""
+    from pybtex.plugin import find_plugin
+    notebook = copy.deepcopy(notebook)
+    bibliography, cited, exercises = _bibliography(), [], {}
+    pdf = pdf_name(framework)
+
+    def linked_title(target):  # a {doc} target: a chapter's path from chapters/, no suffix
+        return chapter_title((CHAPTERS / target).with_suffix('.md'))
+
+    def citation(match):
+        keys = [key.strip() for key in match.group(2).split(',')]
+        unknown = [key for key in keys if key not in bibliography.entries]
+        if unknown:
+            raise BuildError(f'cited but not in references.bib: {", ".join(unknown)}')
+        cited.extend(key for key in keys if key not in cited)
+        texts = [_cited_as(bibliography.entries[key], match.group(1) == 't') for key in keys]
+        return '; '.join(texts) if match.group(1) == 't' else f'({"; ".join(texts)})'
+
+    def exercise(match):
+        label = re.search(r'^:label: *(\S+)', match.group(2), re.M)
+        number = len(exercises) + 1
+        if label:
+            exercises[label.group(1)] = number
+        return f'**Exercise {number}.** {match.group(3).strip()}'
+
+    def solution(match):
+        number = exercises.get(match.group(2))
+        if number is None:
+            raise BuildError(f'a solution to {match.group(2)!r}, which no exercise before it has '
+                             'as its label')
+        return (f'<details>\n<summary><b>Solution to exercise {number}</b> (click to show)'
+                f'</summary>\n\n{match.group(4).strip()}\n\n</details>')
+
+    for cell in notebook.cells:
+        if cell.cell_type != 'markdown':
+            continue
+        text = CITATION.sub(citation, cell.source)
+        text = CHAPTER_LINK.sub(lambda match: f'"{linked_title(match.group(1))}" (a chapter '
+                                              f'of `{pdf}`, in this folder)', text)
+        text = EXERCISE.sub(exercise, text)
+        cell.source = SOLUTION.sub(solution, text)
+    if cited:
+        style = find_plugin('pybtex.style.formatting', 'plain')()
+        entries = style.format_bibliography(bibliography, cited)
+        listed = '\n'.join(f'- {" ".join(entry.text.render_as("markdown").split())}'
+                            for entry in sorted(entries, key=lambda entry: cited.index(entry.key)))
+        references = nbformat.v4.new_markdown_cell(f'## References\n\n{listed}')
+        references.id = 'edition-references'
+        notebook.cells.append(references)
+    return notebook
 
 
 def build_wheel():
@@ -295,7 +382,7 @@ def _add(archive, name, data):
     archive.writestr(info, data)
 
 
-def build_edition(framework, wheel):
+def build_edition(framework, wheel, pdf):
     """Write _build/editions/gans-<framework>.zip; return its path."""
     folder = edition_name(framework)
     path = EDITIONS / f'{folder}.zip'
@@ -304,13 +391,18 @@ def build_edition(framework, wheel):
         _add(archive, f'{folder}/README.md', readme(framework))
         _add(archive, f'{folder}/requirements.txt', requirements(framework))
         _add(archive, f'{folder}/{WHEEL}', wheel.read_bytes())
+        _add(archive, f'{folder}/{pdf.name}', pdf.read_bytes())
         for source in lesson_sources():
+            notebook = nbformat.read(notebook_path(source, framework), as_version=4)
             _add(archive, f'{folder}/{source.stem}.ipynb',
-                 notebook_path(source, framework).read_bytes())
+                 nbformat.writes(readable_notebook(notebook, framework)))
     tmp.replace(path)
     return path
 
 
-def build_editions():
+def build_editions(pdfs=None):
+    """Every framework's edition; return their paths. An edition ships its framework's PDF:
+    `pdfs` if built already (in FRAMEWORKS' order), else they are built here."""
     wheel = build_wheel()
-    return [build_edition(framework, wheel) for framework in FRAMEWORKS]
+    pdfs = pdfs or build_pdfs()
+    return [build_edition(framework, wheel, pdf) for framework, pdf in zip(FRAMEWORKS, pdfs)]

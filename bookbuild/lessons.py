@@ -91,6 +91,17 @@ def front_matter(path):
     return matter if isinstance(matter, dict) else {}
 
 
+def chapter_title(path):
+    """A chapter's title: its first level-1 heading after the front matter."""
+    text = read_text(path)
+    if text.startswith('---\n') and '\n---' in text[3:]:
+        text = text[text.index('\n---', 3) + 4:]
+    for line in text.splitlines():
+        if line.startswith('# '):
+            return line[2:].strip()
+    raise BuildError(f'{path.name} has no title (a line starting with "# ")')
+
+
 def lesson_sources():
     """The chapters of _toc.yml that hold code (jupytext front matter), in its order: a
     later lesson may read what an earlier one wrote (evaluation reads the MNIST samples).

@@ -37,6 +37,13 @@ def edition_links():
                      f'{edition_name(framework.tag)}.zip>`' for framework in FRAMEWORKS.values())
 
 
+def pdf_links():
+    """MyST links to every framework's PDF, as staged by bookbuild.render."""
+    from bookbuild.pdf import pdf_name
+    return ', '.join(f'{{download}}`{framework.label} </{EDITIONS_FOLDER}/'
+                     f'{pdf_name(framework.tag)}>`' for framework in FRAMEWORKS.values())
+
+
 def download_cell(downloads):
     """A note under the title linking every framework's edition and the lesson's notebooks."""
     links = ', '.join(f'{{download}}`{FRAMEWORKS[fw].label} <{path}>`'

@@ -1,4 +1,5 @@
-"""Assemble the book's sources with merged lessons in _build/src, and render it to HTML."""
+"""Assemble the book's sources with merged lessons in _build/src (and the editions and PDFs
+it links), and render it to HTML."""
 import hashlib
 import os
 import shutil
@@ -12,6 +13,7 @@ from bookbuild import BUILD, CHAPTERS, FRAMEWORKS, ROOT
 from bookbuild.editions import EDITIONS_FOLDER, build_editions
 from bookbuild.lessons import lesson_sources, notebook_path, read_source
 from bookbuild.merge import merge
+from bookbuild.pdf import build_pdfs
 
 STAGE = BUILD / 'src'
 BOOK_FILES = ['_config.yml', '_toc.yml', 'intro.md', 'references.bib']
@@ -50,7 +52,8 @@ def stage():
             downloads[framework] = Path(os.path.relpath(download, page_path.parent)).as_posix()
         page = merge(read_source(source), executed, downloads)
         wanted[page_path] = nbformat.writes(page).encode()
-    for path in build_editions():
+    pdfs = build_pdfs()
+    for path in [*build_editions(pdfs), *pdfs]:
         wanted[STAGE / EDITIONS_FOLDER / path.name] = path.read_bytes()
     for path, data in wanted.items():
         _write_if_changed(path, data)

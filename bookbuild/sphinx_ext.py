@@ -50,6 +50,8 @@ class FrameworkTabs(SphinxTransform):
     default_priority = 800
 
     def apply(self):
+        if self.config.bookbuild_pdf_framework:  # a PDF has one framework's cells: no tabs
+            return
         parents = {cell.parent for cell in self.document.findall(nodes.container)
                    if _framework_of(cell)}
         for parent in parents:
@@ -115,15 +117,23 @@ class EditionsDirective(SphinxDirective):
 
     def run(self):
         from bookbuild.editions import platforms_note
-        from bookbuild.merge import edition_links
+        from bookbuild.merge import edition_links, pdf_links
+        framework = self.config.bookbuild_pdf_framework
+        if framework:  # in a PDF, which links nothing of its own build
+            text = (f'This PDF is the {FRAMEWORKS[framework].label} edition of the book. The '
+                    f"book's website offers every framework's edition and PDF. "
+                    f'{platforms_note()}')
+        else:
+            text = (f'Download an edition: {edition_links()}. {platforms_note()} The book as '
+                    f'a PDF, with one framework\'s code: {pdf_links()}.')
         container = nodes.container()
-        self.state.nested_parse(StringList([f'Download an edition: {edition_links()}. '
-                                            f'{platforms_note()}']),
-                                self.content_offset, container)
+        self.state.nested_parse(StringList([text]), self.content_offset, container)
         return container.children
 
 
 def setup(app):
+    # Set by bookbuild.pdf for a framework's PDF; the site leaves it None.
+    app.add_config_value('bookbuild_pdf_framework', None, 'env')
     app.add_directive('editions', EditionsDirective)
     app.add_transform(FrameworkTabs)
     app.connect('html-page-context', drop_duplicate_scripts, priority=900)  # after all adders

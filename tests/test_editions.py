@@ -11,12 +11,13 @@ import zipfile
 import nbformat
 import pytest
 
-from bookbuild import FRAMEWORKS, ROOT
-from bookbuild.editions import (WHEEL, build_editions, edition_name, locked_pins, readme,
-                                requirements)
+from bookbuild import FRAMEWORKS, ROOT, BuildError
+from bookbuild.editions import (WHEEL, build_editions, edition_name, locked_pins,
+                                readable_notebook, readme, requirements)
 from bookbuild.execute import checked_env, kernel_env
-from bookbuild.lessons import lesson_sources
+from bookbuild.lessons import lesson_sources, read_text
 from bookbuild.numerics import SHARED_CORES_ENV, fingerprint
+from bookbuild.pdf import PDFS, pdf_name
 
 
 @pytest.fixture(scope='module')
@@ -53,8 +54,10 @@ def test_an_edition_holds_the_notebooks_the_wheel_the_lock_and_a_readme(editions
     with zipfile.ZipFile(editions[name]) as archive:
         names = set(archive.namelist())
         assert names == {f'{name}/{file}' for file in
-                         ['README.md', 'requirements.txt', WHEEL,
+                         ['README.md', 'requirements.txt', WHEEL, pdf_name(framework),
                           *[f'{source.stem}.ipynb' for source in lesson_sources()]]}
+        assert archive.read(f'{name}/{pdf_name(framework)}') == \
+            (PDFS / pdf_name(framework)).read_bytes()
         shipped = archive.read(f'{name}/requirements.txt').decode()
         assert shipped == requirements(framework)
         # the lock's versions, every one (tests/test_edition_platforms.py: where they install)
@@ -70,6 +73,48 @@ def test_an_edition_holds_the_notebooks_the_wheel_the_lock_and_a_readme(editions
             assert 'Requires-Dist: numpy' in metadata and 'Requires-Dist: matplotlib' in metadata
             assert 'Requires-Dist: torch' in metadata  # only under the extra:
             assert re.search(r'Requires-Dist: torch.*extra == "torch"', metadata)
+
+
+# MyST that JupyterLab shows as raw text: a role such as {cite}`key`, a directive's fence.
+MYST_MARKUP = re.compile(r'\{[a-z]+(:[a-z]+)?\}`|^(`{3,}|:{3,})\{', re.M)
+
+
+@pytest.mark.parametrize('framework', FRAMEWORKS)
+def test_an_editions_notebooks_hold_only_markdown_jupyterlab_renders(editions, framework):
+    """No MyST role or directive is left; every solution is hidden in <details> after its
+    numbered exercise; the works cited are listed; nothing named is missing from the zip."""
+    name = edition_name(framework)
+    with zipfile.ZipFile(editions[name]) as archive:
+        shipped = {path.rsplit('/', 1)[1] for path in archive.namelist()}
+        for source in lesson_sources():
+            book = read_text(source)
+            notebook = nbformat.reads(archive.read(f'{name}/{source.stem}.ipynb').decode(),
+                                      as_version=4)
+            prose = '\n\n'.join(cell.source for cell in notebook.cells
+                                 if cell.cell_type == 'markdown')
+            assert not MYST_MARKUP.search(prose), (source.name, MYST_MARKUP.search(prose))
+            exercises = book.count('{exercise}')
+            assert prose.count('<details>') == book.count('{solution}') == exercises
+            assert all(f'**Exercise {n}.**' in prose for n in range(1, exercises + 1))
+            assert all(f'Solution to exercise {n}</b>' in prose for n in range(1, exercises + 1))
+            for key in set(re.findall(r'\{cite(?::[pt])?\}`([^`]+)`', book)):
+                title = re.search(rf'@\w+\{{{key},.*?title *= *\{{(.+?)\}},',
+                                  (ROOT / 'references.bib').read_text(), re.S).group(1)
+                assert title.split()[0].strip('{}') in notebook.cells[-1].source, (source.name, key)
+            for file in re.findall(r'`([\w./-]+\.(?:pdf|ipynb|whl|txt))`', prose):
+                assert file in shipped, (source.name, file)
+            for mention in re.finditer('`bench/', prose):  # scripts the zip does not hold
+                words = ' '.join(prose[mention.start():mention.start() + 120].split())
+                assert "book's repository" in words, words
+
+
+def test_a_readable_notebook_names_a_citation_or_solution_it_cannot_resolve():
+    cite = nbformat.v4.new_markdown_cell('As {cite}`nobody2099` showed.')
+    with pytest.raises(BuildError, match='nobody2099'):
+        readable_notebook(nbformat.v4.new_notebook(cells=[cite]), 'pytorch')
+    orphan = nbformat.v4.new_markdown_cell('```{solution} missing-exercise\nYes.\n```')
+    with pytest.raises(BuildError, match="'missing-exercise', which no exercise"):
+        readable_notebook(nbformat.v4.new_notebook(cells=[orphan]), 'pytorch')
 
 
 def follow_readme(edition, framework, workdir):
