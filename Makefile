@@ -11,14 +11,14 @@ READY := $(VENV)/.ready
 
 setup: $(READY)
 
-# The tooling environment: the build and test tools and d2lshim's framework-free part (no
-# framework; see bookbuild/environments.py for the framework environments). MNIST's offline
-# copy goes in without its dependencies, which would downgrade NumPy.
-$(READY): locks/tooling.txt pyproject.toml
+# The tooling environment (requirements.txt): the build and test tools and d2lshim's
+# framework-free part (no framework; see bookbuild/environments.py for the framework
+# environments). MNIST's offline copy goes in without its dependencies, which would
+# downgrade NumPy.
+$(READY): requirements.txt locks/tooling.txt pyproject.toml
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r locks/tooling.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	# bookbuild is not part of the d2lshim distribution; the tooling imports it from here.
 	echo "$(CURDIR)" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/bookbuild.pth"
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps \

@@ -1,4 +1,7 @@
 """Split, hash, merge: the pieces of the build, on small notebooks and on the real lessons."""
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -631,3 +634,16 @@ def test_a_cell_with_huge_outputs_fails_the_build_and_writes_no_notebook(tmp_pat
                        r'no notebook was written'):
         ex.execute_stale(log=lambda *a: None)
     assert {p: p.read_bytes() for p in tmp_path.glob('*/*.ipynb')} == committed
+
+
+def test_requirements_txt_is_the_tooling_environment_make_setup_made(tmp_path):
+    """`pip install -r requirements.txt`, as a contributor runs it, asks for what `.venv`
+    holds: pip's dry run in `.venv` would install d2lshim from this checkout and nothing
+    else (every pin of locks/tooling.txt is satisfied, no other version is wanted)."""
+    report = tmp_path / 'report.json'
+    subprocess.run([sys.executable, '-m', 'pip', 'install', '--dry-run', '--quiet',
+                    '--disable-pip-version-check', '--report', str(report),
+                    '-r', str(ROOT / 'requirements.txt')], check=True, cwd=ROOT)
+    wanted = [(item['metadata']['name'], item.get('download_info', {}).get('url'))
+              for item in json.loads(report.read_text())['install']]
+    assert wanted == [('d2lshim', ROOT.as_uri())]
