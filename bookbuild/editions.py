@@ -181,7 +181,7 @@ def platforms_note():
     parts = [f'the {" and ".join(labels)} edition{"s" if len(labels) > 1 else ""} on '
              f'{_names(platforms)}{" only" if len(platforms) == 1 else ""}'
              for platforms, labels in by_platforms.items()]
-    note = f'They install with {SUPPORTED_PYTHONS}: {"; ".join(parts)}.'
+    note = f'The editions install with {SUPPORTED_PYTHONS}: {"; ".join(parts)}.'
     return ' '.join([note, *filter(None, map(unsupported_sentence, FRAMEWORKS))])
 
 

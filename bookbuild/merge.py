@@ -5,7 +5,7 @@ import json
 import nbformat
 
 from bookbuild import FRAMEWORKS, SYNC_GROUP
-from bookbuild.editions import EDITIONS_FOLDER, edition_name
+from bookbuild.editions import EDITIONS_FOLDER, edition_name, platforms_note
 from bookbuild.lessons import cell_frameworks, cell_id, is_framework_specific
 
 
@@ -50,9 +50,10 @@ def download_cell(downloads):
                       for fw, path in downloads.items())
     text = ('```{admonition} Run this lesson yourself\n:class: tip\n'
             f'Download the edition of your framework ({edition_links()}): a zip with every '
-            "lesson's notebook, the book's helper package and the pinned requirements. Unzip "
-            'it; its README gives the two commands that install it and open Jupyter. This '
-            f'lesson alone: {links}; it runs in a folder where an edition is installed.\n```')
+            "lesson's notebook, the book as a PDF, the book's helper package and the pinned "
+            'requirements. Unzip it; its README gives the two commands that install it and '
+            f'open Jupyter. This lesson alone: {links}; it runs in a folder where an edition '
+            f'is installed. {platforms_note()}\n```')
     cell = nbformat.v4.new_markdown_cell(text)
     cell.id = 'run-this-lesson'
     return cell

@@ -86,6 +86,11 @@ def test_home_page_and_every_lesson_link_every_edition(site):
             assert served.resolve().read_bytes() == (EDITIONS / zip_name).read_bytes()
     box = page(site, 'chapters/gaussian_gan.html').select_one('div.admonition.tip')
     assert 'Run this lesson yourself' in box.get_text() and 'README' in box.get_text()
+    from bookbuild.editions import unsupported_sentence  # where a reader chooses, too
+    for framework in FRAMEWORKS:
+        sentence = unsupported_sentence(framework)
+        if sentence:
+            assert ' '.join(sentence.split()) in ' '.join(box.get_text().split()), framework
 
 
 def test_every_exercise_and_solution_is_rendered_on_its_own(site):
