@@ -124,8 +124,9 @@ class EditionsDirective(SphinxDirective):
                     f"book's website offers every framework's edition and PDF. "
                     f'{platforms_note()}')
         else:
-            text = (f'Download an edition: {edition_links()}. {platforms_note()} The book as '
-                    f'a PDF, with one framework\'s code: {pdf_links()}.')
+            text = (f'Download an edition: {edition_links()}. Or read the book as a PDF with '
+                    f"one framework's code (each edition holds its own): {pdf_links()}. "
+                    f'{platforms_note()}')
         container = nodes.container()
         self.state.nested_parse(StringList([text]), self.content_offset, container)
         return container.children
