@@ -89,9 +89,11 @@ def test_a_chapter_left_out_of_the_toc_is_not_executed_nor_shipped(book, tmp_pat
     (tmp_path / 'editions').mkdir()
     wheel = tmp_path / editions.WHEEL
     wheel.write_bytes(b'a wheel')
+    pdf = tmp_path / 'gans-pytorch.pdf'
+    pdf.write_bytes(b'a PDF')
     assert '`a.ipynb`' in editions.readme('pytorch')
     assert 'dcgan' not in editions.readme('pytorch')
-    with zipfile.ZipFile(editions.build_edition('pytorch', wheel)) as archive:
+    with zipfile.ZipFile(editions.build_edition('pytorch', wheel, pdf)) as archive:
         assert [name for name in archive.namelist() if name.endswith('.ipynb')] == \
             ['gans-pytorch/a.ipynb']
     assert lessons.lesson_sources() == [tmp_path / 'chapters' / 'a.md']
@@ -113,7 +115,8 @@ def test_a_lesson_in_a_subfolder_is_staged_as_a_page_with_its_downloads(book, tm
     monkeypatch.setattr(render, 'ROOT', tmp_path)
     monkeypatch.setattr(render, 'CHAPTERS', tmp_path / 'chapters')
     monkeypatch.setattr(render, 'STAGE', tmp_path / 'stage')
-    monkeypatch.setattr(render, 'build_editions', lambda: [])
+    monkeypatch.setattr(render, 'build_pdfs', lambda: [])
+    monkeypatch.setattr(render, 'build_editions', lambda pdfs: [])
     render.stage()
     for page in ('chapters/a.ipynb', 'chapters/extra/x.ipynb'):
         page = tmp_path / 'stage' / page
