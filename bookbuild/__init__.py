@@ -4,7 +4,7 @@
     python -m bookbuild book        # ... then merge and render the site -> _build/html/
     python -m bookbuild check       # fail if a committed notebook is stale or made by no lesson
     python -m bookbuild profile FW  # a framework's numerics profile, as shell exports
-    python -m bookbuild editions    # a PDF and a zip per framework for readers -> _build/pdf/, _build/editions/
+    python -m bookbuild editions    # a PDF and a zip per framework: _build/pdf/, _build/editions/
     python -m bookbuild lab         # JupyterLab with one kernel per framework
     python -m bookbuild lock NAME   # resolve locks/NAME.in into the lock locks/NAME.txt
 

@@ -280,7 +280,8 @@ your CPU's full speed.
 # The book's MyST markup that JupyterLab shows as raw text, rewritten by `readable_notebook`.
 CITATION = re.compile(r'\{cite(?::(p|t))?\}`([^`]+)`')
 CHAPTER_LINK = re.compile(r'\{doc\}`(?:[^`<]*<)?([^`<>]+)>?`')
-EXERCISE = re.compile(r'^(`{3,})\{exercise\}[^\n]*\n((?::[\w-]+:[^\n]*\n)*)(.*?)^\1$', re.S | re.M)
+EXERCISE = re.compile(r'^(`{3,})\{exercise\}[^\n]*\n((?::[\w-]+:[^\n]*\n)*)(.*?)^\1$',
+                      re.S | re.M)
 SOLUTION = re.compile(r'^(`{3,})\{solution\} *(\S+)\n((?::[\w-]+:[^\n]*\n)*)(.*?)^\1$',
                       re.S | re.M)
 
@@ -348,8 +349,9 @@ def readable_notebook(notebook, framework):
     if cited:
         style = find_plugin('pybtex.style.formatting', 'plain')()
         entries = style.format_bibliography(bibliography, cited)
+        in_order = sorted(entries, key=lambda entry: cited.index(entry.key))
         listed = '\n'.join(f'- {" ".join(entry.text.render_as("markdown").split())}'
-                            for entry in sorted(entries, key=lambda entry: cited.index(entry.key)))
+                            for entry in in_order)
         references = nbformat.v4.new_markdown_cell(f'## References\n\n{listed}')
         references.id = 'edition-references'
         notebook.cells.append(references)

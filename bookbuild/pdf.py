@@ -24,11 +24,11 @@ from bookbuild.lessons import SETUP_CELL_ID, lesson_sources, notebook_path
 PDFS = BUILD / 'pdf'
 BOOK_FILES = ['_toc.yml', 'intro.md', 'references.bib']
 # What the LaTeX build needs besides the tooling environment, and where it comes from.
+TOOLS = {'latexmk': 'latexmk', 'xelatex': 'texlive-xetex', 'rsvg-convert': 'librsvg2-bin'}
 # Jupyter Book's LaTeX class loads the bbm package for four macros the book never uses;
 # Debian ships bbm only in texlive-fonts-extra (1.4 GB). This stand-in defines its one
 # command with amssymb's blackboard bold.
 BBM = Path(__file__).with_name('bbm.sty')
-TOOLS = {'latexmk': 'latexmk', 'xelatex': 'texlive-xetex', 'rsvg-convert': 'librsvg2-bin'}
 
 
 def pdf_name(framework):
@@ -45,12 +45,13 @@ def _config(framework):
     config['title'] = f'{config["title"]}: the {label} edition'
     config['latex'] = {'latex_engine': 'xelatex',
                        'latex_documents': {'targetname': 'book.tex'}}
-    sphinx = config.setdefault('sphinx', {})
-    # No date on the title page: the build's is fixed (SOURCE_DATE_EPOCH, below), so it
-    # would be a made-up one.
-    sphinx.setdefault('config', {}).update(latex_additional_files=[BBM.name], today=' ')
-    # The PDF's tag, read by the {editions} directive, which writes prose there, not links.
-    sphinx.setdefault('config', {})['bookbuild_pdf_framework'] = framework
+    config.setdefault('sphinx', {}).setdefault('config', {}).update(
+        latex_additional_files=[BBM.name],
+        # No date on the title page: the build's is fixed (SOURCE_DATE_EPOCH, below), so it
+        # would be a made-up one.
+        today=' ',
+        # Read by the {editions} directive, which writes prose in a PDF, not links.
+        bookbuild_pdf_framework=framework)
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 
