@@ -45,8 +45,14 @@ def _config(framework):
     config['title'] = f'{config["title"]}: the {label} edition'
     config['latex'] = {'latex_engine': 'xelatex',
                        'latex_documents': {'targetname': 'book.tex'}}
+    # In tables, inline code such as `load_data_mnist(batch_size,` is one word that runs
+    # into the next column: let LaTeX break inline code after "(" too (Sphinx breaks it after
+    # . , ; ? ! /), and keep tabulary from narrowing a column below 1.8 in.
+    preamble = ('\\renewcommand*\\sphinxbreaksafteractivelist{\\do\\.\\do\\,\\do\\;\\do\\?'
+                '\\do\\!\\do\\/\\do\\(}\n\\setlength{\\tymin}{1.8in}')
     config.setdefault('sphinx', {}).setdefault('config', {}).update(
         latex_additional_files=[BBM.name],
+        latex_elements={'preamble': preamble},
         # No date on the title page: the build's is fixed (SOURCE_DATE_EPOCH, below), so it
         # would be a made-up one.
         today=' ',

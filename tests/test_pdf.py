@@ -56,6 +56,8 @@ def test_a_pdf_shows_every_figure_and_plot_and_every_character(site, framework):
     assert 'discriminator' in pdf_text(framework)
     log = (PDFS / framework / '_build' / 'latex' / 'book.log').read_text(errors='replace')
     assert 'Missing character' not in log, re.findall(r'Missing character.*', log)[:5]
+    # nothing runs past its table column or into the margin
+    assert 'Overfull \\hbox' not in log, re.findall(r'Overfull \\hbox.*', log)[:5]
 
 
 def test_the_home_page_links_every_frameworks_pdf(site):
