@@ -29,16 +29,22 @@ MEAN_TOLERANCE, COV_TOLERANCE = 0.1, 0.15
 REPORT = "import json; print(json.dumps([float(mean_error), float(cov_error)]))"
 
 
-def errors(framework, parameters, workdir):
-    """(mean error, covariance error) of one run of the lesson with `parameters`."""
+def lesson_report(lesson, framework, parameters, workdir, report):
+    """Run `lesson` (a chapter's path) whole with `parameters`, under the numerics profile,
+    then the code `report`, which prints JSON; return what it printed, decoded."""
     folder = Path(workdir) / framework / str(parameters['seed'])
     folder.mkdir(parents=True)
-    nb = short_run(LESSON, framework, parameters)
-    nb.cells.append(nbformat.v4.new_code_cell(REPORT))
+    nb = short_run(lesson, framework, parameters)
+    nb.cells.append(nbformat.v4.new_code_cell(report))
     settings = {**checked_env(framework), **SHARED_CORES_ENV, 'D2LSHIM_ARTIFACTS': str(folder)}
-    nb = execute(nb, framework, folder, f'{LESSON.name} [{framework}] {parameters}',
+    nb = execute(nb, framework, folder, f'{lesson.name} [{framework}] {parameters}',
                  settings=settings)
-    return tuple(json.loads(nb.cells[-1].outputs[0]['text']))
+    return json.loads(nb.cells[-1].outputs[0]['text'])
+
+
+def errors(framework, parameters, workdir):
+    """(mean error, covariance error) of one run of the lesson with `parameters`."""
+    return tuple(lesson_report(LESSON, framework, parameters, workdir, REPORT))
 
 
 def assignment(text):

@@ -132,6 +132,11 @@ PORTABILITY_RUNS = {
     # the running ones.
     'dcgan': {'parameters': {'num_examples': 128, 'batch_size': 8, 'num_epochs': 1},
               'stop_after': 'train('},
+    # Whole, on 1,024 points: the 1,000 discriminator steps of the gradient measurement,
+    # then two records of each GAN (320 plain steps, 512 critic steps), the fewest that the
+    # last plot's correlations need.
+    'training_failures': {'parameters': {'num_examples': 1024, 'batch_size': 64,
+                                         'num_epochs': 20, 'wgan_epochs': 32}},
 }
 # The lessons whose short run is a training (the Gaussian lesson runs whole).
 SHORT_TRAININGS = [lesson for lesson in PORTABILITY_RUNS if lesson != 'gaussian_gan']

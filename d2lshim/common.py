@@ -89,12 +89,29 @@ def whole_number(value, what):
 def check_normal(mean, std, shape):
     """The arguments of `normal` checked the same way in every backend; returns the shape
     as a tuple (an int n means (n,))."""
-    for name, value in (('mean', mean), ('std', std)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-                or not math.isfinite(value):
-            raise ValueError(f'normal: {name} must be a finite number, got {value!r}')
+    _check_finite('normal', mean=mean, std=std)
     if std < 0:
         raise ValueError(f'normal: std must be at least 0, got {std!r}')
+    return _checked_shape('normal', shape)
+
+
+def check_uniform(low, high, shape):
+    """The arguments of `uniform` checked the same way in every backend; returns the shape
+    as a tuple."""
+    _check_finite('uniform', low=low, high=high)
+    if not low < high:
+        raise ValueError(f'uniform: low must be below high, got low={low!r}, high={high!r}')
+    return _checked_shape('uniform', shape)
+
+
+def _check_finite(function, **values):
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                or not math.isfinite(value):
+            raise ValueError(f'{function}: {name} must be a finite number, got {value!r}')
+
+
+def _checked_shape(function, shape):
     if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
         shape = (shape,)
     try:
@@ -102,7 +119,7 @@ def check_normal(mean, std, shape):
     except TypeError:
         shape = None
     if shape is None or any(d < 0 for d in shape):
-        raise ValueError('normal: shape must be a tuple of whole numbers such as (8, 2)')
+        raise ValueError(f'{function}: shape must be a tuple of whole numbers such as (8, 2)')
     return shape
 
 
@@ -242,10 +259,13 @@ def _number_in(low, high, low_open=False, high_open=False):
 PARAMETER_RULES = {
     'seed': _whole_number_from(0),
     **{name: _whole_number_from(1)
-       for name in ('batch_size', 'num_epochs', 'num_examples', 'latent_dim')},
+       for name in ('batch_size', 'num_epochs', 'num_examples', 'latent_dim', 'wgan_epochs',
+                    'n_critic')},
     **{name: (_number_in(0, math.inf, low_open=True)[0], 'a finite number above 0')
        for name in ('lr', 'lr_D', 'lr_G')},
-    **{name: _number_in(0, 1, high_open=True) for name in ('beta1', 'beta2', 'dropout')},
+    **{name: _number_in(0, 1, high_open=True)
+       for name in ('beta1', 'beta2', 'wgan_beta2', 'dropout')},
+    'gp_weight': _number_in(0, math.inf, high_open=True),
     'real_label': _number_in(0, 1, low_open=True),
 }
 

@@ -25,7 +25,7 @@ npx.set_np()
 
 __all__ = ['Accumulator', 'Animator', 'Timer', 'plt', 'set_figsize', 'image_grid',
            'show_images', 'artifact_dir', 'check_parameters', 'start_run', 'FRAMEWORK',
-           'set_seed', 'tensor', 'normal', 'matmul',
+           'set_seed', 'tensor', 'normal', 'uniform', 'matmul',
            'transpose', 'numpy', 'load_array', 'load_data_mnist']
 FRAMEWORK = frameworks.of_backend(__name__).tag
 
@@ -44,6 +44,11 @@ def tensor(data, dtype='float32'):
 def normal(mean, std, shape):
     """Samples from N(mean, std²) of the given shape, from MXNet's global generator."""
     return np.random.normal(mean, std, size=common.check_normal(mean, std, shape))
+
+
+def uniform(low, high, shape):
+    """Samples from U[low, high) of the given shape, from MXNet's global generator."""
+    return np.random.uniform(low, high, size=common.check_uniform(low, high, shape))
 
 
 def matmul(a, b):

@@ -50,24 +50,25 @@ tf.config.optimizer.set_experimental_options({'remapping': False})
 
 __all__ = ['Accumulator', 'Animator', 'Timer', 'plt', 'set_figsize', 'image_grid',
            'show_images', 'artifact_dir', 'check_parameters', 'start_run', 'FRAMEWORK',
-           'set_seed', 'tensor', 'normal', 'matmul',
+           'set_seed', 'tensor', 'normal', 'uniform', 'matmul',
            'transpose', 'numpy', 'load_array', 'load_data_mnist']
 FRAMEWORK = frameworks.of_backend(__name__).tag
 
 
-# `normal` draws with stateless ops keyed by (seed, call number). Seeded stateful ops such as
+# `normal` and `uniform` draw with stateless ops keyed by (seed, call number). Seeded stateful ops such as
 # tf.random.normal build a new kernel for every eager call (about 0.45 ms for an 8 x 2
 # batch, more than a whole training step of the Gaussian lesson); stateless ones reuse it.
-_normal_keys = ((random.randrange(2**31), n) for n in itertools.count())
+_draw_keys = ((random.randrange(2**31), n) for n in itertools.count())
 
 
 def set_seed(seed):
-    """Seed Python, NumPy, TensorFlow, Keras and `normal`; make TensorFlow's ops deterministic."""
-    global _normal_keys
+    """Seed Python, NumPy, TensorFlow, Keras, `normal` and `uniform`; make TensorFlow's ops
+    deterministic."""
+    global _draw_keys
     # tf.random.set_seed alone does not make Keras 3 initial weights repeat.
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
-    _normal_keys = ((seed, n) for n in itertools.count())
+    _draw_keys = ((seed, n) for n in itertools.count())
 
 
 def tensor(data, dtype='float32'):
@@ -77,8 +78,15 @@ def tensor(data, dtype='float32'):
 def normal(mean, std, shape):
     """Samples from N(mean, std²) of the given shape, a new draw at every call."""
     shape = common.check_normal(mean, std, shape)
-    key = tf.constant(next(_normal_keys), dtype=tf.int64)
+    key = tf.constant(next(_draw_keys), dtype=tf.int64)
     return tf.random.stateless_normal(shape, seed=key, mean=mean, stddev=std)
+
+
+def uniform(low, high, shape):
+    """Samples from U[low, high) of the given shape, a new draw at every call."""
+    shape = common.check_uniform(low, high, shape)
+    key = tf.constant(next(_draw_keys), dtype=tf.int64)
+    return tf.random.stateless_uniform(shape, seed=key, minval=low, maxval=high)
 
 
 def matmul(a, b):

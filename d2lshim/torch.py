@@ -10,7 +10,7 @@ from d2lshim.common import (Accumulator, Animator, BatchLoader, Timer, check_par
 
 __all__ = ['Accumulator', 'Animator', 'Timer', 'plt', 'set_figsize', 'image_grid',
            'show_images', 'artifact_dir', 'check_parameters', 'start_run', 'FRAMEWORK',
-           'set_seed', 'tensor', 'normal', 'matmul',
+           'set_seed', 'tensor', 'normal', 'uniform', 'matmul',
            'transpose', 'numpy', 'load_array', 'load_data_mnist']
 FRAMEWORK = frameworks.of_backend(__name__).tag
 
@@ -30,6 +30,12 @@ def tensor(data, dtype='float32'):
 def normal(mean, std, shape):
     """Samples from N(mean, std²) of the given shape, from PyTorch's global generator."""
     return torch.normal(mean, std, size=common.check_normal(mean, std, shape))
+
+
+def uniform(low, high, shape):
+    """Samples from U[low, high) of the given shape, from PyTorch's global generator."""
+    shape = common.check_uniform(low, high, shape)
+    return low + (high - low) * torch.rand(shape)
 
 
 def matmul(a, b):

@@ -12,10 +12,12 @@ TESTS = Path(__file__).resolve().parent
 OTHERS = [framework for framework in FRAMEWORKS if framework != REFERENCE]
 
 
-def probe(lesson, framework, calls, workdir, inputs=None, parameters=None):
-    """Run the cells of `lesson` for `framework` up to `train(`, with
-    `parameters` set as papermill would, then `lesson_probes.<call>(namespace, framework,
-    inputs)` for each of `calls`; return the arrays they returned, as a dict."""
+def probe(lesson, framework, calls, workdir, inputs=None, parameters=None,
+          stop_before='train('):
+    """Run the cells of `lesson` for `framework` up to the first that starts with
+    `stop_before` (all of them if None), with `parameters` set as papermill would, then
+    `lesson_probes.<call>(namespace, framework, inputs)` for each of `calls`; return the
+    arrays they returned, as a dict."""
     source = CHAPTERS / f'{lesson}.md'
     folder = workdir / framework
     folder.mkdir(parents=True)
@@ -25,7 +27,7 @@ def probe(lesson, framework, calls, workdir, inputs=None, parameters=None):
             f'for call in {list(calls)!r}:\n'
             f'    result.update(getattr(lesson_probes, call)(globals(), {framework!r}, inputs))\n'
             'numpy.savez("result.npz", **result)\n')
-    run_in_lesson(source, framework, code, folder, parameters=parameters,
+    run_in_lesson(source, framework, code, folder, parameters=parameters, stop_before=stop_before,
                   settings={**checked_env(framework), 'D2LSHIM_ARTIFACTS': str(folder)})
     with np.load(folder / 'result.npz') as result:
         return dict(result)

@@ -229,3 +229,50 @@ def _train_mode_output(framework, net_G, Z):
         for p, value in zip(params, saved):
             p.set_data(value)
     return out.reshape(-1, 28, 28)
+
+
+def failures_train(ns, framework, inputs):
+    """The training-failures lesson's fresh networks' parameters (G0.., D0..); then, from the
+    parameters in `inputs` (start_G0.., start_D0..) if given, one plain update_D and update_G
+    per batch (X0.., Z0..), returning their losses (outputs) and the parameters after the last
+    (final_G0.., final_D0..); then, from the same start, one update_critic (with the mixing
+    weights M0..) and one update_G_wgan per batch (wgan_outputs, wgan_G0.., wgan_D0..). Also
+    the written-out input gradient of the start critic at X0 (input_gradient) and what
+    point_gradients reports for it at G(Z0) (point_gradients)."""
+    d2l = ns['d2l']
+    fresh_G, fresh_D = ns['generator'](), ns['discriminator']()
+    result = {**_numbered('G', get_params(framework, fresh_G)),
+              **_numbered('D', get_params(framework, fresh_D))}
+    start_G = _unnumbered('start_G', inputs) or _unnumbered('G', result)
+    start_D = _unnumbered('start_D', inputs) or _unnumbered('D', result)
+    Xs = [d2l.tensor(X) for X in _unnumbered('X', inputs)]
+    Zs = [d2l.tensor(Z) for Z in _unnumbered('Z', inputs)]
+    Ms = [d2l.tensor(M) for M in _unnumbered('M', inputs)]
+
+    def started(beta2):
+        net_G, net_D = ns['generator'](), ns['discriminator']()
+        set_params(framework, net_G, start_G)
+        set_params(framework, net_D, start_D)
+        return net_G, net_D, ns['adam'](net_D, beta2), ns['adam'](net_G, beta2)
+
+    net_G, net_D, trainer_D, trainer_G = started(ns['beta2'])
+    result['input_gradient'] = d2l.numpy(ns['input_gradient'](net_D, Xs[0]))
+    result['point_gradients'] = np.array(ns['point_gradients'](net_D, net_G(Zs[0])))
+    outputs = []
+    for X, Z in zip(Xs, Zs):
+        outputs.append([float(ns['update_D'](X, Z, net_D, net_G, ns['loss'], trainer_D)),
+                        float(ns['update_G'](Z, net_D, net_G, ns['loss'], trainer_G))])
+    result['outputs'] = np.array(outputs)
+    result.update(_numbered('final_G', get_params(framework, net_G)))
+    result.update(_numbered('final_D', get_params(framework, net_D)))
+
+    net_G, net_D, trainer_D, trainer_G = started(ns['wgan_beta2'])
+    outputs = []
+    for X, Z, M in zip(Xs, Zs, Ms):
+        estimate, penalty = ns['update_critic'](X, Z, M, net_D, net_G, trainer_D)
+        loss_G = ns['update_G_wgan'](Z, net_D, net_G, trainer_G)
+        outputs.append([float(estimate), float(penalty), float(loss_G)])
+    result['wgan_outputs'] = np.array(outputs)
+    result.update(_numbered('wgan_G', get_params(framework, net_G)))
+    result.update(_numbered('wgan_D', get_params(framework, net_D)))
+    return result

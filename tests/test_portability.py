@@ -5,7 +5,8 @@ Per framework, one kernel runs the short runs of PORTABILITY_RUNS one after the 
 framework is imported once; emulated, that is most of a run's time): the Gaussian lesson
 whole, which must print what its committed notebook shows (nbval finds it again natively),
 then 16 short steps of the MNIST and of the DCGAN lesson, through their own parameters,
-which must print the same losses, D outputs and sample grids natively and emulated. Text
+and the training-failures lesson whole on a smaller ring, which must print the same losses,
+D outputs, gradients, mode counts and plots natively and emulated. Text
 and images are compared byte for byte, masked as nbval masks them. The evaluation
 chapter's metrics, pure NumPy, are checked on random images the same way.
 """

@@ -11,6 +11,19 @@ from bookbuild.lessons import joined_runs
 from bookbuild.numerics import PORTABILITY_RUNS, SHARED_CORES_ENV, SHORT_TRAININGS
 
 
+# What each lesson prints in its last cells, and the files it writes, when it ran whole.
+LAST_WORDS = {'mnist_gan': ['reloaded generator draws the same images: True'],
+              'dcgan': ['reloaded generator draws the same images: True'],
+              'training_failures': ['WGAN-GP, 10,000 samples:', 'correlation with quality']}
+FILES_WRITTEN = {'mnist_gan': ['grid_epoch_01.png', 'samples.npy'],
+                 'dcgan': ['grid_epoch_01.png', 'samples.npy'],
+                 'training_failures': ['samples.npy', 'run.json']}
+
+
+def test_every_short_training_is_checked():
+    assert set(LAST_WORDS) == set(FILES_WRITTEN) == set(SHORT_TRAININGS)
+
+
 @pytest.fixture(scope='module')
 def reader_runs(tmp_path_factory):
     """{framework: (executed notebook, the folder its lessons wrote their files to)}."""
@@ -35,6 +48,7 @@ def test_lesson_runs_whole_without_the_profile(reader_runs, lesson, framework):
                       if cell.id.startswith(f'{lesson}-')
                       for output in cell.get('outputs', []))
     assert 'loss_D' in printed
-    assert 'reloaded generator draws the same images: True' in printed
-    assert (folder / lesson / 'grid_epoch_01.png').exists()
-    assert (folder / lesson / 'samples.npy').exists()
+    for text in LAST_WORDS[lesson]:
+        assert text in printed, (lesson, text)
+    for name in FILES_WRITTEN[lesson]:
+        assert (folder / lesson / name).exists(), (lesson, name)

@@ -135,6 +135,29 @@ def test_normal_rejects_bad_arguments_the_same_way(d2l, args, message):
         d2l.normal(*args)
 
 
+@pytest.mark.parametrize('args, message', [
+    ((1.0, 1.0, (2,)), 'uniform: low must be below high, got low=1.0, high=1.0'),
+    ((0.0, float('inf'), (2,)), 'uniform: high must be a finite number, got inf'),
+    ((True, 1.0, (2,)), 'uniform: low must be a finite number, got True'),
+    ((0.0, 1.0, (2, -1)), r'uniform: shape must be a tuple of whole numbers such as \(8, 2\)'),
+])
+def test_uniform_rejects_bad_arguments_the_same_way(d2l, args, message):
+    with pytest.raises(ValueError, match=message):
+        d2l.uniform(*args)
+
+
+def test_uniform_draws_within_its_bounds_and_repeats_with_the_seed(d2l):
+    d2l.set_seed(7)
+    first = d2l.numpy(d2l.uniform(-1.0, 3.0, (2000, 1)))
+    second = d2l.numpy(d2l.uniform(-1.0, 3.0, (2000, 1)))
+    assert first.dtype == np.float32 and first.shape == (2000, 1)
+    assert first.min() >= -1.0 and first.max() < 3.0
+    assert abs(first.mean() - 1.0) < 0.15 and abs(first.std() - 4 / 12 ** 0.5) < 0.1
+    assert not np.array_equal(first, second)  # every call is a new draw
+    d2l.set_seed(7)
+    np.testing.assert_array_equal(d2l.numpy(d2l.uniform(-1.0, 3.0, (2000, 1))), first)
+
+
 def test_normal_takes_an_int_as_a_one_dimensional_shape(d2l):
     assert d2l.numpy(d2l.normal(0.0, 1.0, 3)).shape == (3,)
 
