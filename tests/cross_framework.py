@@ -27,7 +27,8 @@ def probe(lesson, framework, calls, workdir, inputs=None, parameters=None,
             f'for call in {list(calls)!r}:\n'
             f'    result.update(getattr(lesson_probes, call)(globals(), {framework!r}, inputs))\n'
             'numpy.savez("result.npz", **result)\n')
-    run_in_lesson(source, framework, code, folder, parameters=parameters, stop_before=stop_before,
+    run_in_lesson(source, framework, code, folder, parameters=parameters,
+                  stop_before=stop_before,
                   settings={**checked_env(framework), 'D2LSHIM_ARTIFACTS': str(folder)})
     with np.load(folder / 'result.npz') as result:
         return dict(result)
