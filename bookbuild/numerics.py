@@ -137,6 +137,9 @@ PORTABILITY_RUNS = {
     # last plot's correlations need.
     'training_failures': {'parameters': {'num_examples': 1024, 'batch_size': 64,
                                          'num_epochs': 20, 'wgan_epochs': 32}},
+    # As the DCGAN's, with the labels going into both networks.
+    'conditional_gan': {'parameters': {'num_examples': 128, 'batch_size': 8, 'num_epochs': 1},
+                        'stop_after': 'train('},
 }
 # The lessons whose short run is a training (the Gaussian lesson runs whole).
 SHORT_TRAININGS = [lesson for lesson in PORTABILITY_RUNS if lesson != 'gaussian_gan']

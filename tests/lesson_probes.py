@@ -127,11 +127,23 @@ def _layers(framework, net):
                  ([m.running_mean, m.running_var] if kind == 'norm' else []))
                 for m in net.modules() for cls, kind in kinds.items() if isinstance(m, cls)]
     if framework == 'tensorflow':
-        return [(type(layer).__name__, layer.weights) for layer in net.layers if layer.weights]
+        layers = [layer for layer in net.layers if layer.weights]
+        # Keras lists a functional model's layers by depth, which puts the conditional
+        # discriminator's label embedding (a dense layer with 10 inputs) before its output
+        # layer; the common layout, like the other frameworks' order, has it last.
+        layers.sort(key=lambda layer: tuple(layer.weights[0].shape) == (10, 3136))
+        return [(type(layer).__name__, layer.weights) for layer in layers]
     kinds = {'Dense': 'dense', 'Conv2D': 'conv', 'Conv2DTranspose': 'conv',
              'BatchNorm': 'norm'}
+
+    def blocks(parent):  # depth first, in the order the children were added
+        for block in parent._children.values():
+            if type(block).__name__ in kinds:
+                yield block
+            else:
+                yield from blocks(block)
     return [(kinds[type(block).__name__], list(block.collect_params().values()))
-            for block in net._children.values() if type(block).__name__ in kinds]
+            for block in blocks(net)]
 
 
 def dcgan_params(framework, net):
@@ -275,4 +287,44 @@ def failures_train(ns, framework, inputs):
     result['wgan_outputs'] = np.array(outputs)
     result.update(_numbered('wgan_G', get_params(framework, net_G)))
     result.update(_numbered('wgan_D', get_params(framework, net_D)))
+    return result
+
+
+def conditional_train(ns, framework, inputs):
+    """The conditional lesson's networks' starting parameters (G0.., D0..), in the DCGAN
+    layout; then, from the parameters in `inputs` (start_G0.., start_D0..) if given, one
+    `train_step` per batch (X0.., Z0.., digits y0..): what it returns per step (outputs) and
+    both networks' parameters after the last (final_G0.., final_D0..). Then, with G and D
+    set to `inputs`' sample_G0.. and sample_D0.. if given: the lesson's `generate` for the
+    noise Z0 asking for every digit in turn (generated), and D's logits for the real images
+    X0 paired with each of the ten digits (judged, shape (10, n))."""
+    d2l, net_G, net_D = ns['d2l'], ns['net_G'], ns['net_D']
+    result = {**_numbered('G', dcgan_params(framework, net_G)),
+              **_numbered('D', dcgan_params(framework, net_D))}
+    if 'start_G0' in inputs:
+        set_dcgan_params(framework, net_G, _unnumbered('start_G', inputs))
+        set_dcgan_params(framework, net_D, _unnumbered('start_D', inputs))
+    outputs = []
+    for X, Z, y in zip(*(_unnumbered(name, inputs) for name in 'XZy')):
+        X, Z = ns['as_images'](d2l.tensor(X)), d2l.tensor(Z)
+        Y = ns['one_hot'](d2l.tensor(y, 'int64'))
+        returned = ns['train_step'](X, Y, Z, net_D, net_G, ns['loss'], ns['trainer_D'],
+                                    ns['trainer_G'])
+        outputs.append([float(value) for value in returned])
+    result['outputs'] = np.array(outputs)
+    result.update(_numbered('final_G', dcgan_params(framework, net_G)))
+    result.update(_numbered('final_D', dcgan_params(framework, net_D)))
+    if 'sample_G0' in inputs:
+        set_dcgan_params(framework, net_G, _unnumbered('sample_G', inputs))
+        set_dcgan_params(framework, net_D, _unnumbered('sample_D', inputs))
+    Z, X = inputs['Z0'], inputs['X0']
+    result['generated'] = np.stack([ns['generate'](net_G, d2l.tensor(Z), np.full(len(Z), k))
+                                    for k in range(10)])
+    images = ns['as_images'](d2l.tensor(X))
+    judged = []
+    for k in range(10):
+        Y = ns['one_hot'](d2l.tensor(np.full(len(X), k), 'int64'))
+        logits = net_D([images, Y]) if framework == 'tensorflow' else net_D(images, Y)
+        judged.append(d2l.numpy(logits).reshape(-1))
+    result['judged'] = np.array(judged)
     return result

@@ -26,7 +26,7 @@ CHAPTER_ORDER = book_order()
 PAGES = ['intro.html'] + [f'chapters/{name}.html'
                           for name in sorted(CHAPTER_ORDER, key=CHAPTER_ORDER.get)]
 LESSONS = ['chapters/gaussian_gan.html', 'chapters/mnist_gan.html', 'chapters/dcgan.html',
-           'chapters/training_failures.html']
+           'chapters/training_failures.html', 'chapters/conditional_gan.html']
 WITH_MATH = ['chapters/gan_fundamentals.html', 'chapters/evaluating_gans.html'] + LESSONS
 LABELS = [framework.label for framework in FRAMEWORKS.values()]
 DESKTOP = {'width': 1280, 'height': 900}

@@ -11,9 +11,11 @@ from d2lshim import common
 BAD = {'gaussian_gan': {'lr_D': -0.02, 'beta1': 1.5, 'num_epochs': 0},
        'mnist_gan': {'seed': 'abc', 'lr': -5e-4, 'latent_dim': 0},
        'dcgan': {'seed': 1.5, 'num_epochs': -1, 'beta1': 1.0},
-       'training_failures': {'n_critic': 0, 'gp_weight': -0.1, 'wgan_beta2': 1.0}}
+       'training_failures': {'n_critic': 0, 'gp_weight': -0.1, 'wgan_beta2': 1.0},
+       'conditional_gan': {'batch_size': 0, 'lr': 0.0, 'latent_dim': 2.5}}
 CHECKING_CELL = {'gaussian_gan': 'd2l.check_parameters(', 'mnist_gan': 'run = d2l.start_run(',
-                 'dcgan': 'run = d2l.start_run(', 'training_failures': 'run = d2l.start_run('}
+                 'dcgan': 'run = d2l.start_run(', 'training_failures': 'run = d2l.start_run(',
+                 'conditional_gan': 'run = d2l.start_run('}
 
 
 @pytest.mark.parametrize('framework', FRAMEWORKS)

@@ -14,10 +14,14 @@ from bookbuild.numerics import PORTABILITY_RUNS, SHARED_CORES_ENV, SHORT_TRAININ
 # What each lesson prints in its last cells, and the files it writes, when it ran whole.
 LAST_WORDS = {'mnist_gan': ['reloaded generator draws the same images: True'],
               'dcgan': ['reloaded generator draws the same images: True'],
-              'training_failures': ['WGAN-GP, 10,000 samples:', 'correlation with quality']}
+              'training_failures': ['WGAN-GP, 10,000 samples:', 'correlation with quality'],
+              'conditional_gan': ['samples: (10000, 28, 28) requested digits: (10000,)',
+                                  'classifier on the test images: 0.991']}
 FILES_WRITTEN = {'mnist_gan': ['grid_epoch_01.png', 'samples.npy'],
                  'dcgan': ['grid_epoch_01.png', 'samples.npy'],
-                 'training_failures': ['samples.npy', 'run.json']}
+                 'training_failures': ['samples.npy', 'run.json'],
+                 'conditional_gan': ['grid_epoch_01.png', 'samples.npy', 'labels.npy',
+                                     'run.json']}
 
 
 def test_every_short_training_is_checked():
