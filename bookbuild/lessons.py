@@ -251,11 +251,12 @@ def inputs_hash(split_nb, framework):
     return digest.hexdigest()
 
 
-def short_run(source, framework, parameters=None, stop_after=None, stop_before=None):
+def short_run(source, framework, parameters=None, stop_after=None, stop_before=None,
+              last_cell=None):
     """The split notebook of `source` with `parameters` set in a cell after the one tagged
     `parameters` (as papermill does), ending with the first code cell that starts with
     `stop_after`, or just before the first that starts with `stop_before` (or with the
-    last cell)."""
+    last cell); then, if given, a code cell of source `last_cell`."""
     nb = split(read_source(source), framework)
     settable = {name.id for cell in nb.cells if 'parameters' in cell.metadata.get('tags', [])
                 for node in ast.walk(ast.parse(cell.source)) if isinstance(node, ast.Assign)
@@ -277,6 +278,8 @@ def short_run(source, framework, parameters=None, stop_after=None, stop_before=N
                 id='injected-parameters', metadata={'tags': ['injected-parameters']}))
         if cell.cell_type == 'code' and stop_after and cell.source.startswith(stop_after):
             break
+    if last_cell:
+        cells.append(nbformat.v4.new_code_cell(last_cell, id='last-cell'))
     nb.cells = cells
     return nb
 

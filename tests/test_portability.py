@@ -3,12 +3,14 @@ run on an emulated Haswell (QEMU) prints exactly what it prints on this machine'
 
 Per framework, one kernel runs the short runs of PORTABILITY_RUNS one after the other (the
 framework is imported once; emulated, that is most of a run's time): the Gaussian lesson
-whole, which must print what its committed notebook shows (nbval finds it again natively),
-then 16 short steps of the MNIST and of the DCGAN lesson, through their own parameters,
-and the training-failures lesson whole on a smaller ring, which must print the same losses,
-D outputs, gradients, mode counts and plots natively and emulated. Text
-and images are compared byte for byte, masked as nbval masks them. The evaluation
-chapter's metrics, pure NumPy, are checked on random images the same way.
+whole, which must print what its committed notebook shows (nbval finds it again natively);
+16 short steps of the MNIST lesson's loop, through its own parameters; 16 steps of the
+DCGAN's and of the conditional GAN's `train_step`, every value they return printed to the
+last bit, and a hash of the samples drawn after them; and the training-failures lesson
+whole on a smaller ring, which must print the same losses, D outputs, gradients, mode counts
+and plots natively and emulated. Text and images are compared byte for byte, masked as
+nbval masks them. The evaluation chapter's metrics, pure NumPy, are checked on random
+images the same way.
 """
 import concurrent.futures
 import multiprocessing
