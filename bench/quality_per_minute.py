@@ -2,7 +2,8 @@
 recipes, trained one after another on this machine for the same training time.
 
     .venv/bin/python bench/quality_per_minute.py [--minutes 1 2 5 10 20] [--seeds 0 1 2]
-        [--recipes lesson tf-tutorial pytorch-example] [--parzen]
+        [--recipes lesson tf-tutorial pytorch-example] [--parzen] [--out PREFIX]
+    .venv/bin/python bench/quality_per_minute.py --plot PREFIX
 
 The reference framework is PyTorch: every recipe is written here in PyTorch and trains in
 PyTorch's environment under the numerics profile, on MNIST in [-1, 1] with its own batch
@@ -23,15 +24,21 @@ Each run counts only its training steps' time; at every mark of `--minutes` it d
 statistics, the example with the batch's), shrinks the example's to 28x28, and measures them
 with the evaluation chapter's metrics (classifier Fréchet distance, classes covered and,
 with `--parzen`, the Parzen log-likelihood, about a minute each). Run it with nothing else
-on the machine: the marks are times.
+on the machine: the marks are times. With `--out PREFIX` it also writes its rows to
+PREFIX.csv and draws them in PREFIX.svg (Fréchet distance against minutes, the seeds' median
+and range per recipe, real images as the floor); `--plot PREFIX` redraws the figure from the
+CSV. The evaluation chapter's figure is `--out chapters/figures/quality_per_minute`.
 """
 import argparse
+import csv
 import json
 import subprocess
 import sys
 import time
 
 RECIPES = ['lesson', 'tf-tutorial', 'pytorch-example']
+LABELS = {'lesson': "the DCGAN lesson's", 'tf-tutorial': "TensorFlow's DCGAN tutorial",
+          'pytorch-example': "PyTorch's DCGAN example"}
 
 
 def build(recipe):
@@ -201,16 +208,55 @@ def worker(recipe, seed, minutes, parzen):
                     return
 
 
+COLUMNS = ['recipe', 'seed', 'minutes', 'examples', 'frechet', 'covered', 'parzen']
+REAL = 'real training images'
+
+
+def plot(prefix):
+    """Draw PREFIX.svg from PREFIX.csv: per recipe, the seeds' median Fréchet distance at
+    each mark with their range, and the real images' distance as a floor."""
+    import matplotlib
+    matplotlib.use('svg')
+    matplotlib.rcParams['svg.hashsalt'] = 'quality_per_minute'  # the same file every time
+    from matplotlib import pyplot as plt
+
+    with open(f'{prefix}.csv', newline='') as file:
+        rows = list(csv.DictReader(file))
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for recipe in dict.fromkeys(r['recipe'] for r in rows if r['recipe'] != REAL):
+        marks = sorted({float(r['minutes']) for r in rows if r['recipe'] == recipe})
+        spread = [sorted(float(r['frechet']) for r in rows
+                         if r['recipe'] == recipe and float(r['minutes']) == m) for m in marks]
+        middle = [s[len(s) // 2] if len(s) % 2 else (s[len(s) // 2 - 1] + s[len(s) // 2]) / 2
+                  for s in spread]
+        line, = ax.plot(marks, middle, marker='o', label=f'{LABELS[recipe]} ({len(spread[0])} seeds)')
+        ax.fill_between(marks, [s[0] for s in spread], [s[-1] for s in spread],
+                        color=line.get_color(), alpha=0.2, linewidth=0)
+    floor = [float(r['frechet']) for r in rows if r['recipe'] == REAL]
+    ax.axhline(floor[0], color='black', linestyle='--', linewidth=1,
+               label=f'{REAL} ({floor[0]:.1f})')
+    ax.set(xlabel='minutes of training (PyTorch, 2-core CPU)',
+           ylabel='classifier Fréchet distance', yscale='log')
+    ax.grid(True, which='both', alpha=0.3)
+    ax.legend(fontsize='small')
+    fig.tight_layout()
+    fig.savefig(f'{prefix}.svg', metadata={'Date': None})
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--minutes', type=float, nargs='+', default=[1, 2, 5, 10, 20])
     parser.add_argument('--seeds', type=int, nargs='+', default=[0])
     parser.add_argument('--recipes', nargs='+', choices=RECIPES, default=RECIPES)
     parser.add_argument('--parzen', action='store_true')
+    parser.add_argument('--out', metavar='PREFIX', help='also write PREFIX.csv and PREFIX.svg')
+    parser.add_argument('--plot', metavar='PREFIX', help='only redraw PREFIX.svg from PREFIX.csv')
     parser.add_argument('--worker', nargs=2, metavar=('RECIPE', 'SEED'), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return worker(args.worker[0], int(args.worker[1]), args.minutes, args.parzen)
+    if args.plot:
+        return plot(args.plot)
     from bookbuild import environments  # the tooling environment's, not PyTorch's
     from bookbuild.execute import checked_env, kernel_env
 
@@ -221,6 +267,7 @@ def main():
          'print(f"{r[\'frechet\']:.1f} {r[\'covered\']}")'],
         env=env, capture_output=True, text=True, check=True).stdout.split()
     print(f'real training images (10,000): Fréchet {floor[0]}, {floor[1]} classes covered')
+    table = [dict(recipe=REAL, frechet=floor[0], covered=floor[1])]
     print('| recipe | seed | minutes | examples seen | Fréchet | classes | Parzen |')
     print('|---|---|---|---|---|---|---|', flush=True)
     for recipe in args.recipes:
@@ -230,11 +277,18 @@ def main():
             run = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
             for line in run.stdout:
                 r = json.loads(line)
+                table.append(dict(recipe=recipe, seed=seed, **r))
                 parzen = f'{r["parzen"]:.0f}' if r['parzen'] is not None else '-'
                 print(f'| {recipe} | {seed} | {r["minutes"]:g} | {r["examples"]:,} '
                       f'| {r["frechet"]:.1f} | {r["covered"]} | {parzen} |', flush=True)
             if run.wait():
                 sys.exit(f'{recipe}, seed {seed}: the run failed (exit status {run.returncode})')
+    if args.out:
+        with open(f'{args.out}.csv', 'w', newline='') as file:
+            writer = csv.DictWriter(file, COLUMNS)
+            writer.writeheader()
+            writer.writerows(table)
+        plot(args.out)
 
 
 if __name__ == '__main__':

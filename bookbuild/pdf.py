@@ -69,6 +69,12 @@ def _svg_as_pdf(svg, pdf):
                          f'{result.stderr}')
 
 
+def _figures_as_pdf(markdown):
+    """`markdown` with each SVG figure named `.*`, which lets Sphinx take the PDF that
+    `stage` converted it to (the site keeps the SVG)."""
+    return re.sub(r'(\{figure\}\s+\S+)\.svg', r'\1.*', markdown)
+
+
 def stage(framework):
     """Write the framework's book to _build/pdf/<framework>/src; return that folder."""
     source = PDFS / framework / 'src'
@@ -86,13 +92,15 @@ def stage(framework):
         if path.suffix == '.svg':
             _svg_as_pdf(path, target.with_suffix('.pdf'))
         elif path.suffix == '.md':
-            # A figure named with `.*` lets Sphinx take the PDF here (the site keeps SVG).
-            target.write_text(re.sub(r'(\{figure\}\s+\S+)\.svg', r'\1.*', path.read_text()))
+            target.write_text(_figures_as_pdf(path.read_text()))
         else:
             shutil.copy(path, target)
     for lesson in lessons:
         notebook = nbformat.read(notebook_path(lesson, framework), as_version=4)
         notebook.cells = [cell for cell in notebook.cells if cell.get('id') != SETUP_CELL_ID]
+        for cell in notebook.cells:
+            if cell.cell_type == 'markdown':
+                cell.source = _figures_as_pdf(cell.source)
         target = source / lesson.relative_to(ROOT).with_suffix('.ipynb')
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, target)

@@ -1,0 +1,184 @@
+"""What each well-known lever buys the DCGAN lesson's recipe, in the lesson's four epochs:
+classifier Fréchet distance and classes covered after every epoch, over several seeds.
+
+    .venv/bin/python bench/dcgan_levers.py [--seeds 0 1 2] [--epochs 4] [--jobs 2]
+        --lever NAME=SETTINGS [--lever ...]
+
+A lever is a name and comma-separated settings that change the lesson's recipe (the
+`lesson` recipe of bench/quality_per_minute.py, in PyTorch under the numerics profile):
+
+    lr_D=, lr_G=     the players' learning rates (the lesson's: 8e-4 both); unequal is TTUR
+    beta2=           Adam's beta2 (0.999)
+    decay=           none | last (linear to zero over the last epoch) | all (linear to zero
+                     over the run)
+    ema=             the decay of an exponential moving average of the generator's weights
+                     and running statistics, which then draws the samples (0: none)
+
+    e.g. --lever lesson= --lever decay-last=decay=last --lever ttur=lr_D=1.6e-3,lr_G=4e-4
+
+The evaluation chapter's table: --lever lesson= --lever decay-all=decay=all
+--lever decay-last=decay=last --lever ema=ema=0.995 --lever ttur=lr_D=1.6e-3
+
+After the last epoch two more distances say where the rest of the gap lies: `balanced`, the
+same samples reweighted to the test set's balance of digits (by the classifier's reading,
+each digit resampled to its test count), and `batch stats`, samples drawn with the batch's
+statistics (1,000 at a time) instead of the running ones.
+
+The measure is per epoch, not per minute: a lever that costs time per step says so in its
+examples per second. Every run computes on one thread, so its numbers do not depend on
+--jobs, the number of runs side by side (two on a 2-core machine); their examples per
+second are comparable only with each other's.
+"""
+import argparse
+import json
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+DEFAULTS = dict(lr_D=8e-4, lr_G=8e-4, beta2=0.999, decay='none', ema=0.0)
+
+
+def parse_lever(text):
+    name, _, settings = text.partition('=')
+    lever = dict(DEFAULTS)
+    for item in filter(None, settings.split(',')):
+        key, _, value = item.partition('=')
+        if key not in DEFAULTS:
+            raise SystemExit(f'--lever {text}: unknown setting {key!r}; '
+                             f'known: {", ".join(DEFAULTS)}')
+        lever[key] = type(DEFAULTS[key])(value)
+    return name, lever
+
+
+def worker(lever, seed, epochs):
+    import copy
+    import math
+    import numpy
+    import torch
+    from torch import nn
+    from d2lshim import classifier, metrics
+    from d2lshim.data import load_mnist
+    from quality_per_minute import build
+
+    torch.manual_seed(seed)
+    net_G, net_D, batch, adam = build('lesson')
+    adam['betas'] = (adam['betas'][0], lever['beta2'])
+    trainer_D = torch.optim.Adam(net_D.parameters(), **{**adam, 'lr': lever['lr_D']})
+    trainer_G = torch.optim.Adam(net_G.parameters(), **{**adam, 'lr': lever['lr_G']})
+    loss = nn.BCEWithLogitsLoss()
+    images, _ = load_mnist(train=True)
+    X_all = torch.tensor(images, dtype=torch.float32).reshape(-1, 1, 28, 28) / 127.5 - 1
+    steps_per_epoch = math.ceil(len(X_all) / batch)
+    total = steps_per_epoch * epochs
+    average = copy.deepcopy(net_G) if lever['ema'] else None
+
+    def factor(step):  # of the learning rate, at `step` (0-based) of `total`
+        if lever['decay'] == 'last':
+            return min(1.0, (total - step) / steps_per_epoch)
+        if lever['decay'] == 'all':
+            return (total - step) / total
+        return 1.0
+
+    def train_step(X):
+        Z = torch.randn(len(X), 100)
+        fake = net_G(Z)
+        trainer_D.zero_grad()
+        real_out, fake_out = net_D(X), net_D(fake.detach())
+        loss_D = (loss(real_out, torch.ones_like(real_out)) +
+                  loss(fake_out, torch.zeros_like(fake_out))) / 2
+        loss_D.backward()
+        trainer_D.step()
+        trainer_G.zero_grad()
+        net_D.requires_grad_(False)
+        out = net_D(fake)
+        loss(out, torch.ones_like(out)).backward()
+        net_D.requires_grad_(True)
+        trainer_G.step()
+
+    def samples(net, running=True):
+        kept = copy.deepcopy(net.state_dict())  # batch statistics update the running ones
+        net.train(not running)
+        with torch.no_grad():
+            out = torch.cat([net(torch.randn(1000, 100)) for _ in range(10)])
+        net.train()
+        net.load_state_dict(kept)
+        return (out.reshape(-1, 784).numpy() + 1) / 2
+
+    def balanced(images):
+        """Fréchet distance of `images` resampled to the test set's count of each digit."""
+        test_features, test_probabilities = classifier.predict(
+            metrics.mnist_unit_images(train=False))
+        features, probabilities = classifier.predict(images)
+        digits, wanted = probabilities.argmax(1), test_probabilities.argmax(1)
+        if len(set(digits)) < 10:
+            return float('nan')  # a digit never drawn cannot be reweighted
+        rng = numpy.random.default_rng(0)
+        picked = [rng.choice(numpy.flatnonzero(digits == d), (wanted == d).sum())
+                  for d in range(10)]
+        return metrics.frechet_distance(features[numpy.concatenate(picked)], test_features)
+
+    step, trained = 0, 0.0
+    for epoch in range(1, epochs + 1):
+        order = torch.randperm(len(X_all))
+        for start in range(0, len(X_all), batch):
+            began = time.perf_counter()
+            for trainer, lr in [(trainer_D, lever['lr_D']), (trainer_G, lever['lr_G'])]:
+                for group in trainer.param_groups:
+                    group['lr'] = lr * factor(step)
+            train_step(X_all[order[start:start + batch]])
+            if average is not None:
+                with torch.no_grad():
+                    for mine, live in zip(average.state_dict().values(),
+                                          net_G.state_dict().values()):
+                        if mine.is_floating_point():
+                            mine.lerp_(live, 1 - lever['ema'])
+            trained += time.perf_counter() - began
+            step += 1
+        images = samples(average or net_G)
+        result = metrics.evaluate(images, parzen_protocol=False)
+        row = {'epoch': epoch, 'frechet': result['frechet'], 'covered': result['covered'],
+               'rate': step * batch / trained}
+        if epoch == epochs:
+            row['balanced'] = balanced(images)
+            row['batch_stats'] = metrics.evaluate(samples(average or net_G, running=False),
+                                                  parzen_protocol=False)['frechet']
+        print(json.dumps(row), flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--lever', action='append', required=True, type=parse_lever)
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--epochs', type=int, default=4)
+    parser.add_argument('--jobs', type=int, default=2)
+    parser.add_argument('--worker', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return worker(json.loads(args.worker), args.seeds[0], args.epochs)
+    from bookbuild import environments
+    from bookbuild.execute import checked_env, kernel_env
+
+    settings = {**checked_env('pytorch'), 'OMP_NUM_THREADS': '1'}
+    python, env = str(environments.python('pytorch')), kernel_env(settings)
+
+    def run(name, lever, seed):
+        out = subprocess.run([python, __file__, '--worker', json.dumps(lever), '--seeds',
+                              str(seed), '--epochs', str(args.epochs), '--lever', name],
+                             env=env, capture_output=True, text=True)
+        if out.returncode:
+            sys.exit(f'{name}, seed {seed}: failed\n{out.stderr[-2000:]}')
+        return [json.loads(line) for line in out.stdout.splitlines()]
+
+    jobs = [(name, lever, seed) for name, lever in args.lever for seed in args.seeds]
+    print('| lever | seed | ' + ' | '.join(f'epoch {e}' for e in range(1, args.epochs + 1)) +
+          ' | classes | balanced | batch stats | examples/s |', flush=True)
+    with ThreadPoolExecutor(args.jobs) as pool:
+        for (name, lever, seed), rows in zip(jobs, pool.map(lambda j: run(*j), jobs)):
+            print(f'| {name} | {seed} | ' + ' | '.join(f'{r["frechet"]:.1f}' for r in rows) +
+                  f' | {rows[-1]["covered"]} | {rows[-1]["balanced"]:.1f} '
+                  f'| {rows[-1]["batch_stats"]:.1f} | {rows[-1]["rate"]:,.0f} |', flush=True)
+
+
+if __name__ == '__main__':
+    main()
