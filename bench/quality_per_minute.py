@@ -27,7 +27,8 @@ with `--parzen`, the Parzen log-likelihood, about a minute each). Run it with no
 on the machine: the marks are times. With `--out PREFIX` it also writes its rows to
 PREFIX.csv and draws them in PREFIX.svg (Fréchet distance against minutes, the seeds' median
 and range per recipe, real images as the floor); `--plot PREFIX` redraws the figure from the
-CSV. The evaluation chapter's figure is `--out chapters/figures/quality_per_minute`.
+CSV. The evaluation chapter's figure and table: `--minutes 1 2 5 --seeds 0 1 2 --out
+chapters/figures/quality_per_minute`.
 """
 import argparse
 import csv

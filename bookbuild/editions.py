@@ -8,6 +8,7 @@ the edition supports: `requirements`), and a README whose two commands install i
 fresh environment and open Jupyter, and which says where the edition runs
 (`EDITION_PLATFORMS`, checked by tests/test_edition_platforms.py).
 """
+import base64
 import copy
 import os
 import re
@@ -284,6 +285,8 @@ EXERCISE = re.compile(r'^(`{3,})\{exercise\}[^\n]*\n((?::[\w-]+:[^\n]*\n)*)(.*?)
                       re.S | re.M)
 SOLUTION = re.compile(r'^(`{3,})\{solution\} *(\S+)\n((?::[\w-]+:[^\n]*\n)*)(.*?)^\1$',
                       re.S | re.M)
+FIGURE = re.compile(r'^(`{3,})\{figure\} *(\S+)\n((?::[\w-]+:[^\n]*\n)*)(.*?)^\1$',
+                    re.S | re.M)
 
 
 def _bibliography():
@@ -305,7 +308,8 @@ def readable_notebook(notebook, framework):
     """The notebook as the edition ships it: the book's MyST markup, which JupyterLab shows
     as raw text, rewritten as Markdown it renders. Citations become author and year, with
     the works cited listed at the end; links to other chapters name them in the edition's
-    PDF; exercises are numbered; solutions are hidden in <details> until clicked."""
+    PDF; exercises are numbered; solutions are hidden in <details> until clicked; figures
+    are PNG attachments of their cells."""
     from pybtex.plugin import find_plugin
     notebook = copy.deepcopy(notebook)
     bibliography, cited, exercises = _bibliography(), [], {}
@@ -338,10 +342,21 @@ def readable_notebook(notebook, framework):
         return (f'<details>\n<summary><b>Solution to exercise {number}</b> (click to show)'
                 f'</summary>\n\n{match.group(4).strip()}\n\n</details>')
 
+    def figure(match, cell):  # the image goes in the cell, as a PNG attachment
+        svg = CHAPTERS / match.group(2)
+        png = subprocess.run(['rsvg-convert', '--format', 'png', '--zoom', '2', str(svg)],
+                             capture_output=True, check=True).stdout
+        name = svg.with_suffix('.png').name
+        cell.setdefault('attachments', {})[name] = {'image/png': base64.b64encode(png).decode()}
+        alt = re.search(r'^:alt: *(.*)$', match.group(3), re.M)
+        caption = match.group(4).strip()
+        return f'![{alt.group(1) if alt else name}](attachment:{name})\n\n*{caption}*'
+
     for cell in notebook.cells:
         if cell.cell_type != 'markdown':
             continue
-        text = CITATION.sub(citation, cell.source)
+        text = FIGURE.sub(lambda match: figure(match, cell), cell.source)
+        text = CITATION.sub(citation, text)
         text = CHAPTER_LINK.sub(lambda match: f'"{linked_title(match.group(1))}" (a chapter '
                                               f'of `{pdf}`, in this folder)', text)
         text = EXERCISE.sub(exercise, text)

@@ -82,7 +82,8 @@ MYST_MARKUP = re.compile(r'\{[a-z]+(:[a-z]+)?\}`|^(`{3,}|:{3,})\{', re.M)
 @pytest.mark.parametrize('framework', FRAMEWORKS)
 def test_an_editions_notebooks_hold_only_markdown_jupyterlab_renders(editions, framework):
     """No MyST role or directive is left; every solution is hidden in <details> after its
-    numbered exercise; the works cited are listed; nothing named is missing from the zip."""
+    numbered exercise; the works cited are listed; nothing named is missing from the zip or,
+    for a figure, from its cell."""
     name = edition_name(framework)
     with zipfile.ZipFile(editions[name]) as archive:
         shipped = {path.rsplit('/', 1)[1] for path in archive.namelist()}
@@ -104,6 +105,9 @@ def test_an_editions_notebooks_hold_only_markdown_jupyterlab_renders(editions, f
                 assert first_word in notebook.cells[-1].source, (source.name, key)
             for file in re.findall(r'`([\w./-]+\.(?:pdf|ipynb|whl|txt))`', prose):
                 assert file in shipped, (source.name, file)
+            for cell in notebook.cells:  # a figure travels inside its cell
+                for image in re.findall(r'\]\(attachment:([^)]+)\)', cell.source):
+                    assert cell.attachments[image]['image/png'], (source.name, image)
             for mention in re.finditer('`bench/', prose):  # scripts the zip does not hold
                 words = ' '.join(prose[mention.start():mention.start() + 120].split())
                 assert "book's repository" in words, words
