@@ -13,11 +13,22 @@ A lever is a name and comma-separated settings that change the lesson's recipe (
                      over the run)
     ema=             the decay of an exponential moving average of the generator's weights
                      and running statistics, which then draws the samples (0: none)
+    width_G=, width_D=
+                     multiply the players' channel counts (1)
+    sn=              1: spectral normalisation of every discriminator layer (0)
+    r1=              gamma of the R1 penalty, gamma/2 * |grad_x D(x)|^2 on real images,
+                     every step (0: none)
+    loss=            bce (the lesson's) | hinge (the discriminator's hinge, the generator's
+                     -D(G(z)))
 
     e.g. --lever lesson= --lever decay-last=decay=last --lever ttur=lr_D=1.6e-3,lr_G=4e-4
 
-The evaluation chapter's table: --lever lesson= --lever decay-all=decay=all
+The evaluation chapter's first table: --lever lesson= --lever decay-all=decay=all
 --lever decay-last=decay=last --lever ema=ema=0.995 --lever ttur=lr_D=1.6e-3
+--lever r1=r1=10 --lever sn=sn=1 --lever wide-G=width_G=2; its second: --seeds 0
+--lever wide-D=width_D=2 --lever wide=width_G=2,width_D=2 --lever G3=width_G=3
+--lever G2-D0.5=width_G=2,width_D=0.5 --lever wide-G-r1=width_G=2,r1=10
+--lever r1-small=r1=1 --lever sn-hinge=sn=1,loss=hinge
 
 After the last epoch two more distances say where the rest of the gap lies: `balanced`, the
 same samples reweighted to the test set's balance of digits (by the classifier's reading,
@@ -36,7 +47,9 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-DEFAULTS = dict(lr_D=8e-4, lr_G=8e-4, beta2=0.999, decay='none', ema=0.0)
+DEFAULTS = dict(lr_D=8e-4, lr_G=8e-4, beta2=0.999, decay='none', ema=0.0, width_G=1.0,
+                width_D=1.0, sn=0, r1=0.0, loss='bce')
+CHOICES = dict(decay=('none', 'last', 'all'), loss=('bce', 'hinge'))
 
 
 def parse_lever(text):
@@ -47,6 +60,8 @@ def parse_lever(text):
         if key not in DEFAULTS:
             raise SystemExit(f'--lever {text}: unknown setting {key!r}; '
                              f'known: {", ".join(DEFAULTS)}')
+        if value not in CHOICES.get(key, [value]):
+            raise SystemExit(f'--lever {text}: {key} must be one of {", ".join(CHOICES[key])}')
         lever[key] = type(DEFAULTS[key])(value)
     return name, lever
 
@@ -62,11 +77,15 @@ def worker(lever, seed, epochs):
     from quality_per_minute import build
 
     torch.manual_seed(seed)
-    net_G, net_D, batch, adam = build('lesson')
+    net_G, net_D, batch, adam = build('lesson', lever['width_G'], lever['width_D'])
+    if lever['sn']:
+        for layer in net_D:
+            if isinstance(layer, (nn.Conv2d, nn.Linear)):
+                nn.utils.parametrizations.spectral_norm(layer)
     adam['betas'] = (adam['betas'][0], lever['beta2'])
     trainer_D = torch.optim.Adam(net_D.parameters(), **{**adam, 'lr': lever['lr_D']})
     trainer_G = torch.optim.Adam(net_G.parameters(), **{**adam, 'lr': lever['lr_G']})
-    loss = nn.BCEWithLogitsLoss()
+    bce = nn.BCEWithLogitsLoss()
     images, _ = load_mnist(train=True)
     X_all = torch.tensor(images, dtype=torch.float32).reshape(-1, 1, 28, 28) / 127.5 - 1
     steps_per_epoch = math.ceil(len(X_all) / batch)
@@ -80,19 +99,30 @@ def worker(lever, seed, epochs):
             return (total - step) / total
         return 1.0
 
+    def loss_D_of(real_out, fake_out):
+        if lever['loss'] == 'hinge':
+            return (torch.relu(1 - real_out).mean() + torch.relu(1 + fake_out).mean()) / 2
+        return (bce(real_out, torch.ones_like(real_out)) +
+                bce(fake_out, torch.zeros_like(fake_out))) / 2
+
+    def loss_G_of(out):
+        return -out.mean() if lever['loss'] == 'hinge' else bce(out, torch.ones_like(out))
+
     def train_step(X):
         Z = torch.randn(len(X), 100)
         fake = net_G(Z)
         trainer_D.zero_grad()
+        X.requires_grad_(lever['r1'] > 0)
         real_out, fake_out = net_D(X), net_D(fake.detach())
-        loss_D = (loss(real_out, torch.ones_like(real_out)) +
-                  loss(fake_out, torch.zeros_like(fake_out))) / 2
+        loss_D = loss_D_of(real_out, fake_out)
+        if lever['r1']:
+            grad, = torch.autograd.grad(real_out.sum(), X, create_graph=True)
+            loss_D = loss_D + lever['r1'] / 2 * grad.square().sum(dim=(1, 2, 3)).mean()
         loss_D.backward()
         trainer_D.step()
         trainer_G.zero_grad()
         net_D.requires_grad_(False)
-        out = net_D(fake)
-        loss(out, torch.ones_like(out)).backward()
+        loss_G_of(net_D(fake)).backward()
         net_D.requires_grad_(True)
         trainer_G.step()
 

@@ -2,7 +2,7 @@
 recipes, trained one after another on this machine for the same training time.
 
     .venv/bin/python bench/quality_per_minute.py [--minutes 1 2 5 10 20] [--seeds 0 1 2]
-        [--recipes lesson tf-tutorial pytorch-example] [--parzen] [--out PREFIX]
+        [--recipes lesson lesson-wide-G tf-tutorial pytorch-example] [--parzen] [--out PREFIX]
     .venv/bin/python bench/quality_per_minute.py --plot PREFIX
 
 The reference framework is PyTorch: every recipe is written here in PyTorch and trains in
@@ -11,6 +11,8 @@ size, reshuffled every epoch. The recipes, as their sources state them:
 
 - `lesson`: chapters/dcgan.md (its PyTorch tab): 7x7x64 dense start, one 4x4 transposed
   convolution and an upsampled 3x3 convolution; batches of 64; Adam 8e-4, beta1 0.5.
+- `lesson-wide-G`: the same with twice the generator's feature maps (128 at 7x7, 64 at
+  14x14), the one change bench/dcgan_levers.py found to help by much.
 - `tf-tutorial`: TensorFlow's DCGAN tutorial (tensorflow.org/tutorials/generative/dcgan):
   7x7x256 dense start, 5x5 transposed convolutions, Keras's default initialisation and
   batch normalisation, leaky ReLU (slope 0.3), a discriminator with dropout 0.3; batches of
@@ -25,10 +27,12 @@ statistics, the example with the batch's), shrinks the example's to 28x28, and m
 with the evaluation chapter's metrics (classifier Fréchet distance, classes covered and,
 with `--parzen`, the Parzen log-likelihood, about a minute each). Run it with nothing else
 on the machine: the marks are times. With `--out PREFIX` it also writes its rows to
-PREFIX.csv and draws them in PREFIX.svg (Fréchet distance against minutes, the seeds' median
-and range per recipe, real images as the floor); `--plot PREFIX` redraws the figure from the
-CSV. The evaluation chapter's figure and table: `--minutes 1 2 5 --seeds 0 1 2 --out
-chapters/figures/quality_per_minute`.
+PREFIX.csv and draws them in PREFIX.svg (Fréchet distance against minutes, the seeds'
+median and range per recipe, real images as the floor); `--plot PREFIX` redraws the figure
+from the CSV. The evaluation chapter's figure and first table: `--recipes lesson tf-tutorial
+pytorch-example --minutes 1 2 5 --seeds 0 1 2 --out chapters/figures/quality_per_minute`;
+its table of the wider generator: `--recipes lesson lesson-wide-G --minutes 1 2 5 --seeds
+0 1 2`.
 """
 import argparse
 import csv
@@ -37,14 +41,16 @@ import subprocess
 import sys
 import time
 
-RECIPES = ['lesson', 'tf-tutorial', 'pytorch-example']
-LABELS = {'lesson': "the DCGAN lesson's", 'tf-tutorial': "TensorFlow's DCGAN tutorial",
+RECIPES = ['lesson', 'lesson-wide-G', 'tf-tutorial', 'pytorch-example']
+LABELS = {'lesson': "the DCGAN lesson's",
+          'lesson-wide-G': "the lesson's, generator twice as wide",
+          'tf-tutorial': "TensorFlow's DCGAN tutorial",
           'pytorch-example': "PyTorch's DCGAN example"}
 
 
-def build(recipe):
+def build(recipe, width_G=1, width_D=1):
     """(generator, discriminator, batch size, optimizer settings) of `recipe`; the
-    discriminator ends in a logit."""
+    discriminator ends in a logit. The widths multiply the lesson's channel counts."""
     import torch
     from torch import nn
 
@@ -61,6 +67,8 @@ def build(recipe):
     def normal(mean=0.0):
         return lambda tensor: nn.init.normal_(tensor, mean, 0.02)
 
+    if recipe == 'lesson-wide-G':  # the lesson's with twice the generator's feature maps
+        return build('lesson', 2 * width_G, width_D)
     if recipe == 'lesson':
         class BatchNorm(nn.BatchNorm2d):  # the lesson's: running variance of the biased one
             def forward(self, x):
@@ -71,16 +79,17 @@ def build(recipe):
                     self.running_var.lerp_(x.var(dim=(0, 2, 3), correction=0), self.momentum)
                 return nn.functional.batch_norm(x, None, None, self.weight, self.bias,
                                                 training=True, eps=self.eps)
+        g, d = round(32 * width_G), round(32 * width_D)
         G = nn.Sequential(
-            nn.Linear(100, 64 * 7 * 7, bias=False), nn.Unflatten(1, (64, 7, 7)),
-            BatchNorm(64), nn.ReLU(),
-            nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1, bias=False),
-            BatchNorm(32), nn.ReLU(),
-            nn.Upsample(scale_factor=2), nn.Conv2d(32, 1, 3, padding=1), nn.Tanh())
+            nn.Linear(100, 2 * g * 7 * 7, bias=False), nn.Unflatten(1, (2 * g, 7, 7)),
+            BatchNorm(2 * g), nn.ReLU(),
+            nn.ConvTranspose2d(2 * g, g, 4, stride=2, padding=1, bias=False),
+            BatchNorm(g), nn.ReLU(),
+            nn.Upsample(scale_factor=2), nn.Conv2d(g, 1, 3, padding=1), nn.Tanh())
         D = nn.Sequential(
-            nn.Conv2d(1, 32, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-            nn.Conv2d(32, 64, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(64 * 7 * 7, 1))
+            nn.Conv2d(1, d, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+            nn.Conv2d(d, 2 * d, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+            nn.Flatten(), nn.Linear(2 * d * 7 * 7, 1))
         G, D = (initialise(net, normal(), normal()) for net in (G, D))  # the lesson's
         return G, D, 64, dict(lr=8e-4, betas=(0.5, 0.999), eps=1e-12)
     if recipe == 'tf-tutorial':
@@ -164,7 +173,7 @@ def worker(recipe, seed, minutes, parzen):
         real_out, fake_out = net_D(X), net_D(fake.detach())
         loss_D = loss(real_out, torch.ones_like(real_out)) + \
             loss(fake_out, torch.zeros_like(fake_out))
-        if recipe == 'lesson':
+        if recipe.startswith('lesson'):
             loss_D = loss_D / 2
         loss_D.backward()
         trainer_D.step()
@@ -230,7 +239,8 @@ def plot(prefix):
                          if r['recipe'] == recipe and float(r['minutes']) == m) for m in marks]
         middle = [s[len(s) // 2] if len(s) % 2 else (s[len(s) // 2 - 1] + s[len(s) // 2]) / 2
                   for s in spread]
-        line, = ax.plot(marks, middle, marker='o', label=f'{LABELS[recipe]} ({len(spread[0])} seeds)')
+        line, = ax.plot(marks, middle, marker='o',
+                        label=f'{LABELS[recipe]} ({len(spread[0])} seeds)')
         ax.fill_between(marks, [s[0] for s in spread], [s[-1] for s in spread],
                         color=line.get_color(), alpha=0.2, linewidth=0)
     floor = [float(r['frechet']) for r in rows if r['recipe'] == REAL]
