@@ -22,6 +22,21 @@ A lever is a name and comma-separated settings that change the lesson's recipe (
                      every step (0: none)
     loss=            bce (the lesson's) | hinge (the discriminator's hinge, the generator's
                      -D(G(z)))
+    info=            lambda of InfoGAN's categorical code (0: none): the generator gets a
+                     uniformly drawn one-hot code of 10 values beside its 100 noise inputs,
+                     a linear head on the discriminator's features guesses the code of fake
+                     images, and lambda times that guess's cross-entropy is added to both
+                     players' losses
+    hidden_D=        a hidden layer of that many units (leaky ReLU) between the
+                     discriminator's flattened features and its output (0: none), so that
+                     its verdict is no longer a sum of what it sees in each patch
+    conv_D=          1: a third convolution in the discriminator (3x3, stride 2, twice the
+                     feature maps, leaky ReLU: 4x4 positions that each see 18x18 pixels) (0)
+    pack=            the discriminator judges that many images at once, stacked as channels
+                     (PacGAN's packing) (1)
+    mbstd=           1: the discriminator's flattened features gain one more, their
+                     standard deviation across the batch averaged over features (the
+                     minibatch standard deviation of progressive GANs) (0)
 
     e.g. --lever lesson= --lever decay-last=decay=last --lever ttur=lr_D=1.6e-3,lr_G=4e-4
 
@@ -53,7 +68,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 DEFAULTS = dict(lr_D=8e-4, lr_G=8e-4, beta2=0.999, decay='none', ema=0.0, width_G=1.0,
-                width_D=1.0, sn=0, r1=0.0, loss='bce')
+                width_D=1.0, sn=0, r1=0.0, loss='bce', info=0.0, hidden_D=0,
+                conv_D=0, pack=1, mbstd=0)
 CHOICES = dict(decay=('none', 'last', 'all'), loss=('bce', 'hinge'))
 
 
@@ -68,7 +84,62 @@ def parse_lever(text):
         if value not in CHOICES.get(key, [value]):
             raise SystemExit(f'--lever {text}: {key} must be one of {", ".join(CHOICES[key])}')
         lever[key] = type(DEFAULTS[key])(value)
+    if lever['info'] and lever['pack'] > 1:
+        raise SystemExit(f'--lever {text}: info= guesses the code of each image, pack= '
+                         'judges images together; use one of them')
     return name, lever
+
+
+def networks(lever):
+    """(generator, discriminator, the head that guesses InfoGAN's code or None, batch size,
+    Adam's settings) of the lesson's recipe changed by `lever`, drawn from torch's
+    generator as it stands."""
+    import torch
+    from torch import nn
+    from quality_per_minute import build
+
+    net_G, net_D, batch, adam = build('lesson', lever['width_G'], lever['width_D'])
+
+    def normal(*layers):  # the lesson's initialisation, of weights and biases
+        for layer in layers:
+            nn.init.normal_(layer.weight, 0, 0.02), nn.init.normal_(layer.bias, 0, 0.02)
+        return layers[0] if len(layers) == 1 else layers
+
+    class MinibatchStd(nn.Module):
+        def forward(self, H):  # the features' spread across the batch, appended to each
+            return torch.cat([H, H.std(dim=0, correction=0).mean().expand(len(H), 1)], 1)
+
+    maps = net_D[2].out_channels
+    if lever['conv_D']:
+        net_D = nn.Sequential(*net_D[:4], normal(nn.Conv2d(maps, 2 * maps, 3, 2, 1)),
+                              nn.LeakyReLU(0.2), nn.Flatten(),
+                              normal(nn.Linear(2 * maps * 16, 1)))
+    if lever['hidden_D']:
+        units = lever['hidden_D']
+        net_D = nn.Sequential(*net_D[:-1], normal(nn.Linear(net_D[-1].in_features, units)),
+                              nn.LeakyReLU(0.2), normal(nn.Linear(units, 1)))
+    if lever['pack'] > 1:
+        first = net_D[0]
+        net_D[0] = normal(nn.Conv2d(lever['pack'], first.out_channels, first.kernel_size,
+                                    first.stride, first.padding))
+    if lever['sn']:
+        for layer in net_D:
+            if isinstance(layer, (nn.Conv2d, nn.Linear)):
+                nn.utils.parametrizations.spectral_norm(layer)
+    codes = 10 if lever['info'] else 0
+    if codes:  # the generator's first layer takes the code too; a head guesses it
+        first = net_G[0]
+        net_G[0] = nn.Linear(100 + codes, first.out_features, bias=False)
+        nn.init.normal_(net_G[0].weight, 0, 0.02)
+    if lever['mbstd']:  # one more feature after flattening, and one more input after it
+        at = next(i for i, layer in enumerate(net_D) if isinstance(layer, nn.Flatten)) + 1
+        after = net_D[at]
+        net_D = nn.Sequential(*net_D[:at], MinibatchStd(),
+                              normal(nn.Linear(after.in_features + 1, after.out_features)),
+                              *net_D[at + 1:])
+    guess = normal(nn.Linear(net_D[-1].in_features, codes)) if codes else None
+    adam = {**adam, 'betas': (adam['betas'][0], lever['beta2'])}
+    return net_G, net_D, guess, batch, adam
 
 
 def worker(lever, seed, epochs):
@@ -79,16 +150,14 @@ def worker(lever, seed, epochs):
     from torch import nn
     from d2lshim import classifier, metrics
     from d2lshim.data import load_mnist
-    from quality_per_minute import build
 
     torch.manual_seed(seed)
-    net_G, net_D, batch, adam = build('lesson', lever['width_G'], lever['width_D'])
-    if lever['sn']:
-        for layer in net_D:
-            if isinstance(layer, (nn.Conv2d, nn.Linear)):
-                nn.utils.parametrizations.spectral_norm(layer)
-    adam['betas'] = (adam['betas'][0], lever['beta2'])
-    trainer_D = torch.optim.Adam(net_D.parameters(), **{**adam, 'lr': lever['lr_D']})
+    net_G, net_D, guess, batch, adam = networks(lever)
+    codes = 0 if guess is None else guess.out_features
+    guess = nn.Identity() if guess is None else guess
+    body, head = net_D[:-1], net_D[-1]
+    parameters_D = list(net_D.parameters()) + list(guess.parameters())
+    trainer_D = torch.optim.Adam(parameters_D, **{**adam, 'lr': lever['lr_D']})
     trainer_G = torch.optim.Adam(net_G.parameters(), **{**adam, 'lr': lever['lr_G']})
     bce = nn.BCEWithLogitsLoss()
     images, _ = load_mnist(train=True)
@@ -113,29 +182,50 @@ def worker(lever, seed, epochs):
     def loss_G_of(out):
         return -out.mean() if lever['loss'] == 'hinge' else bce(out, torch.ones_like(out))
 
+    def latent(n):
+        Z = torch.randn(n, 100)
+        if not codes:  # the lesson's noise alone, and no more random numbers drawn
+            return Z, None
+        code = torch.randint(codes, (n,))
+        return torch.cat([Z, nn.functional.one_hot(code, codes).float()], 1), code
+
+    def features(X):  # of images packed `pack` at a time
+        return body(X.reshape(-1, lever['pack'], *X.shape[2:]))
+
     def train_step(X):
-        Z = torch.randn(len(X), 100)
+        Z, code = latent(len(X))
         fake = net_G(Z)
         trainer_D.zero_grad()
         X.requires_grad_(lever['r1'] > 0)
-        real_out, fake_out = net_D(X), net_D(fake.detach())
+        real_out, fake_features = head(features(X)), features(fake.detach())
+        fake_out = head(fake_features)
         loss_D = loss_D_of(real_out, fake_out)
         if lever['r1']:
             grad, = torch.autograd.grad(real_out.sum(), X, create_graph=True)
             loss_D = loss_D + lever['r1'] / 2 * grad.square().sum(dim=(1, 2, 3)).mean()
+        if codes:
+            loss_D = loss_D + lever['info'] * nn.functional.cross_entropy(
+                guess(fake_features), code)
         loss_D.backward()
         trainer_D.step()
         trainer_G.zero_grad()
-        net_D.requires_grad_(False)
-        loss_G_of(net_D(fake)).backward()
-        net_D.requires_grad_(True)
+        for net in (net_D, guess):
+            net.requires_grad_(False)
+        fake_features = features(fake)
+        loss_G = loss_G_of(head(fake_features))
+        if codes:
+            loss_G = loss_G + lever['info'] * nn.functional.cross_entropy(
+                guess(fake_features), code)
+        loss_G.backward()
+        for net in (net_D, guess):
+            net.requires_grad_(True)
         trainer_G.step()
 
     def samples(net, running=True):
         kept = copy.deepcopy(net.state_dict())  # batch statistics update the running ones
         net.train(not running)
         with torch.no_grad():
-            out = torch.cat([net(torch.randn(1000, 100)) for _ in range(10)])
+            out = torch.cat([net(latent(1000)[0]) for _ in range(10)])
         net.train()
         net.load_state_dict(kept)
         return (out.reshape(-1, 784).numpy() + 1) / 2

@@ -2,7 +2,7 @@
 recipes, trained one after another on this machine for the same training time.
 
     .venv/bin/python bench/quality_per_minute.py [--minutes 1 2 5 10 20] [--seeds 0 1 2]
-        [--recipes lesson lesson-wide-G tf-tutorial pytorch-example] [--parzen] [--out PREFIX]
+        [--recipes lesson lesson-wide-G lesson-deep-D tf-tutorial pytorch-example] [--parzen] [--out PREFIX]
     .venv/bin/python bench/quality_per_minute.py --plot PREFIX
 
 The reference framework is PyTorch: every recipe is written here in PyTorch and trains in
@@ -13,6 +13,8 @@ size, reshuffled every epoch. The recipes, as their sources state them:
   convolution and an upsampled 3x3 convolution; batches of 64; Adam 8e-4, beta1 0.5.
 - `lesson-wide-G`: the same with twice the generator's feature maps (128 at 7x7, 64 at
   14x14), the one change bench/dcgan_levers.py found to help by much.
+- `lesson-deep-D`: the wider generator against a discriminator with a third convolution
+  and the minibatch standard deviation (bench/dcgan_levers.py's `width_G=2,conv_D=1,mbstd=1`).
 - `tf-tutorial`: TensorFlow's DCGAN tutorial (tensorflow.org/tutorials/generative/dcgan):
   7x7x256 dense start, 5x5 transposed convolutions, Keras's default initialisation and
   batch normalisation, leaky ReLU (slope 0.3), a discriminator with dropout 0.3; batches of
@@ -41,9 +43,11 @@ import subprocess
 import sys
 import time
 
-RECIPES = ['lesson', 'lesson-wide-G', 'tf-tutorial', 'pytorch-example']
+RECIPES = ['lesson', 'lesson-wide-G', 'lesson-deep-D', 'tf-tutorial', 'pytorch-example']
+DEEP_D = dict(width_G=2, conv_D=1, mbstd=1)  # bench/dcgan_levers.py's settings
 LABELS = {'lesson': "the DCGAN lesson's",
           'lesson-wide-G': "the lesson's, generator twice as wide",
+          'lesson-deep-D': "the lesson's, generator twice as wide, discriminator deeper",
           'tf-tutorial': "TensorFlow's DCGAN tutorial",
           'pytorch-example': "PyTorch's DCGAN example"}
 
@@ -69,6 +73,10 @@ def build(recipe, width_G=1, width_D=1):
 
     if recipe == 'lesson-wide-G':  # the lesson's with twice the generator's feature maps
         return build('lesson', 2 * width_G, width_D)
+    if recipe == 'lesson-deep-D':  # the lesson's with bench/dcgan_levers.py's best levers
+        from dcgan_levers import DEFAULTS, networks
+        net_G, net_D, _, batch, adam = networks(dict(DEFAULTS, **DEEP_D))
+        return net_G, net_D, batch, adam
     if recipe == 'lesson':
         class BatchNorm(nn.BatchNorm2d):  # the lesson's: running variance of the biased one
             def forward(self, x):
