@@ -32,8 +32,6 @@ A lever is a name and comma-separated settings that change the lesson's recipe (
                      its verdict is no longer a sum of what it sees in each patch
     conv_D=          1: a third convolution in the discriminator (3x3, stride 2, twice the
                      feature maps, leaky ReLU: 4x4 positions that each see 18x18 pixels) (0)
-    pack=            the discriminator judges that many images at once, stacked as channels
-                     (PacGAN's packing) (1)
     mbstd=           1: the discriminator's flattened features gain one more, their
                      standard deviation across the batch averaged over features (the
                      minibatch standard deviation of progressive GANs) (0)
@@ -69,7 +67,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 DEFAULTS = dict(lr_D=8e-4, lr_G=8e-4, beta2=0.999, decay='none', ema=0.0, width_G=1.0,
                 width_D=1.0, sn=0, r1=0.0, loss='bce', info=0.0, hidden_D=0,
-                conv_D=0, pack=1, mbstd=0)
+                conv_D=0, mbstd=0)
 CHOICES = dict(decay=('none', 'last', 'all'), loss=('bce', 'hinge'))
 
 
@@ -84,9 +82,6 @@ def parse_lever(text):
         if value not in CHOICES.get(key, [value]):
             raise SystemExit(f'--lever {text}: {key} must be one of {", ".join(CHOICES[key])}')
         lever[key] = type(DEFAULTS[key])(value)
-    if lever['info'] and lever['pack'] > 1:
-        raise SystemExit(f'--lever {text}: info= guesses the code of each image, pack= '
-                         'judges images together; use one of them')
     return name, lever
 
 
@@ -118,10 +113,6 @@ def networks(lever):
         units = lever['hidden_D']
         net_D = nn.Sequential(*net_D[:-1], normal(nn.Linear(net_D[-1].in_features, units)),
                               nn.LeakyReLU(0.2), normal(nn.Linear(units, 1)))
-    if lever['pack'] > 1:
-        first = net_D[0]
-        net_D[0] = normal(nn.Conv2d(lever['pack'], first.out_channels, first.kernel_size,
-                                    first.stride, first.padding))
     if lever['sn']:
         for layer in net_D:
             if isinstance(layer, (nn.Conv2d, nn.Linear)):
@@ -189,15 +180,12 @@ def worker(lever, seed, epochs):
         code = torch.randint(codes, (n,))
         return torch.cat([Z, nn.functional.one_hot(code, codes).float()], 1), code
 
-    def features(X):  # of images packed `pack` at a time
-        return body(X.reshape(-1, lever['pack'], *X.shape[2:]))
-
     def train_step(X):
         Z, code = latent(len(X))
         fake = net_G(Z)
         trainer_D.zero_grad()
         X.requires_grad_(lever['r1'] > 0)
-        real_out, fake_features = head(features(X)), features(fake.detach())
+        real_out, fake_features = head(body(X)), body(fake.detach())
         fake_out = head(fake_features)
         loss_D = loss_D_of(real_out, fake_out)
         if lever['r1']:
@@ -211,7 +199,7 @@ def worker(lever, seed, epochs):
         trainer_G.zero_grad()
         for net in (net_D, guess):
             net.requires_grad_(False)
-        fake_features = features(fake)
+        fake_features = body(fake)
         loss_G = loss_G_of(head(fake_features))
         if codes:
             loss_G = loss_G + lever['info'] * nn.functional.cross_entropy(

@@ -2,7 +2,8 @@
 recipes, trained one after another on this machine for the same training time.
 
     .venv/bin/python bench/quality_per_minute.py [--minutes 1 2 5 10 20] [--seeds 0 1 2]
-        [--recipes lesson lesson-wide-G lesson-deep-D tf-tutorial pytorch-example] [--parzen] [--out PREFIX]
+        [--recipes lesson lesson-wide-G lesson-deep-D tf-tutorial pytorch-example]
+        [--parzen] [--out PREFIX]
     .venv/bin/python bench/quality_per_minute.py --plot PREFIX
 
 The reference framework is PyTorch: every recipe is written here in PyTorch and trains in
