@@ -46,7 +46,12 @@ The evaluation chapter's first table: --lever lesson= --lever decay-all=decay=al
 --lever r1-small=r1=1 --lever sn-hinge=sn=1,loss=hinge; its twelve epochs of the wider
 generator: --epochs 12 --lever wide-G-ema=width_G=2,ema=0.999
 --lever wide-G-decay=width_G=2,decay=all and --epochs 12 --seeds 0 1
---lever wide-ema=width_G=2,width_D=2,ema=0.999
+--lever wide-ema=width_G=2,width_D=2,ema=0.999; its table of discriminators: --seeds 0
+--lever wide-G-hidden=width_G=2,hidden_D=256 --lever
+wide-G-hidden-mbstd=width_G=2,hidden_D=256,mbstd=1 --lever wide-G-conv3=width_G=2,conv_D=1
+and --lever wide-G-conv3-mbstd=width_G=2,conv_D=1,mbstd=1 (seeds 0 1 2); their twelve
+epochs: --epochs 12 --seeds 0 1 --lever
+wide-G-conv3-mbstd-ema=width_G=2,conv_D=1,mbstd=1,ema=0.999
 
 After the last epoch two more distances say where the rest of the gap lies: `balanced`, the
 same samples reweighted to the test set's balance of digits (by the classifier's reading,
