@@ -35,7 +35,8 @@ median and range per recipe, real images as the floor); `--plot PREFIX` redraws 
 from the CSV. The evaluation chapter's figure and first table: `--recipes lesson tf-tutorial
 pytorch-example --minutes 1 2 5 --seeds 0 1 2 --out chapters/figures/quality_per_minute`;
 its table of the wider generator: `--recipes lesson lesson-wide-G --minutes 1 2 5 --seeds
-0 1 2`.
+0 1 2`; its table of the deeper discriminator: `--recipes lesson lesson-deep-D --minutes 1 2
+5 --seeds 0 1 2`.
 """
 import argparse
 import csv
