@@ -50,7 +50,7 @@ generator: --epochs 12 --lever wide-G-ema=width_G=2,ema=0.999
 --lever wide-G-hidden=width_G=2,hidden_D=256 --lever
 wide-G-hidden-mbstd=width_G=2,hidden_D=256,mbstd=1 --lever wide-G-conv3=width_G=2,conv_D=1
 and --lever wide-G-conv3-mbstd=width_G=2,conv_D=1,mbstd=1 (seeds 0 1 2); their twelve
-epochs: --epochs 12 --seeds 0 1 --lever
+epochs: --epochs 12 --lever
 wide-G-conv3-mbstd-ema=width_G=2,conv_D=1,mbstd=1,ema=0.999
 
 After the last epoch two more distances say where the rest of the gap lies: `balanced`, the
