@@ -32,6 +32,8 @@ A lever is a name and comma-separated settings that change the lesson's recipe (
                      its verdict is no longer a sum of what it sees in each patch
     conv_D=          1: a third convolution in the discriminator (3x3, stride 2, twice the
                      feature maps, leaky ReLU: 4x4 positions that each see 18x18 pixels) (0)
+    pack=            the discriminator judges that many images at once, stacked as channels
+                     (PacGAN's packing), so that it sees how alike they are (1)
     mbstd=           1: the discriminator's flattened features gain one more, their
                      standard deviation across the batch averaged over features (the
                      minibatch standard deviation of progressive GANs) (0)
@@ -51,12 +53,15 @@ generator: --epochs 12 --lever wide-G-ema=width_G=2,ema=0.999
 wide-G-hidden-mbstd=width_G=2,hidden_D=256,mbstd=1 --lever wide-G-conv3=width_G=2,conv_D=1
 and --lever wide-G-conv3-mbstd=width_G=2,conv_D=1,mbstd=1 (seeds 0 1 2); their twelve
 epochs: --epochs 12 --lever
-wide-G-conv3-mbstd-ema=width_G=2,conv_D=1,mbstd=1,ema=0.999
+wide-G-conv3-mbstd-ema=width_G=2,conv_D=1,mbstd=1,ema=0.999; its table of packing and
+InfoGAN's code: --epochs 6 --lever deep-D-info=width_G=2,conv_D=1,mbstd=1,info=1
+--lever deep-D-pac2=width_G=2,conv_D=1,mbstd=1,pack=2
 
-After the last epoch two more distances say where the rest of the gap lies: `balanced`, the
-same samples reweighted to the test set's balance of digits (by the classifier's reading,
-each digit resampled to its test count), and `batch stats`, samples drawn with the batch's
-statistics (1,000 at a time) instead of the running ones.
+Two more distances say where the rest of the gap lies: `balanced`, after every epoch (a
+row of its own) and in the last epoch's columns, the same samples reweighted to the test
+set's balance of digits (by the classifier's reading, each digit resampled to its test
+count), and `batch stats`, after the last epoch, samples drawn with the batch's statistics
+(1,000 at a time) instead of the running ones.
 
 The measure is per epoch, not per minute: a lever that costs time per step says so in its
 examples per second. Every run computes on one thread, so its numbers do not depend on
@@ -72,7 +77,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 DEFAULTS = dict(lr_D=8e-4, lr_G=8e-4, beta2=0.999, decay='none', ema=0.0, width_G=1.0,
                 width_D=1.0, sn=0, r1=0.0, loss='bce', info=0.0, hidden_D=0,
-                conv_D=0, mbstd=0)
+                conv_D=0, pack=1, mbstd=0)
 CHOICES = dict(decay=('none', 'last', 'all'), loss=('bce', 'hinge'))
 
 
@@ -87,6 +92,9 @@ def parse_lever(text):
         if value not in CHOICES.get(key, [value]):
             raise SystemExit(f'--lever {text}: {key} must be one of {", ".join(CHOICES[key])}')
         lever[key] = type(DEFAULTS[key])(value)
+    if lever['info'] and lever['pack'] > 1:
+        raise SystemExit(f'--lever {text}: info= guesses the code of each image, pack= '
+                         'judges images together; use one of them')
     return name, lever
 
 
@@ -118,6 +126,10 @@ def networks(lever):
         units = lever['hidden_D']
         net_D = nn.Sequential(*net_D[:-1], normal(nn.Linear(net_D[-1].in_features, units)),
                               nn.LeakyReLU(0.2), normal(nn.Linear(units, 1)))
+    if lever['pack'] > 1:
+        first = net_D[0]
+        net_D[0] = normal(nn.Conv2d(lever['pack'], first.out_channels, first.kernel_size,
+                                    first.stride, first.padding))
     if lever['sn']:
         for layer in net_D:
             if isinstance(layer, (nn.Conv2d, nn.Linear)):
@@ -185,12 +197,15 @@ def worker(lever, seed, epochs):
         code = torch.randint(codes, (n,))
         return torch.cat([Z, nn.functional.one_hot(code, codes).float()], 1), code
 
+    def features(X):  # of images packed `pack` at a time
+        return body(X.reshape(-1, lever['pack'], *X.shape[2:]))
+
     def train_step(X):
         Z, code = latent(len(X))
         fake = net_G(Z)
         trainer_D.zero_grad()
         X.requires_grad_(lever['r1'] > 0)
-        real_out, fake_features = head(body(X)), body(fake.detach())
+        real_out, fake_features = head(features(X)), features(fake.detach())
         fake_out = head(fake_features)
         loss_D = loss_D_of(real_out, fake_out)
         if lever['r1']:
@@ -204,7 +219,7 @@ def worker(lever, seed, epochs):
         trainer_G.zero_grad()
         for net in (net_D, guess):
             net.requires_grad_(False)
-        fake_features = body(fake)
+        fake_features = features(fake)
         loss_G = loss_G_of(head(fake_features))
         if codes:
             loss_G = loss_G + lever['info'] * nn.functional.cross_entropy(
@@ -223,10 +238,11 @@ def worker(lever, seed, epochs):
         net.load_state_dict(kept)
         return (out.reshape(-1, 784).numpy() + 1) / 2
 
+    test_features, test_probabilities = classifier.predict(
+        metrics.mnist_unit_images(train=False))
+
     def balanced(images):
         """Fréchet distance of `images` resampled to the test set's count of each digit."""
-        test_features, test_probabilities = classifier.predict(
-            metrics.mnist_unit_images(train=False))
         features, probabilities = classifier.predict(images)
         digits, wanted = probabilities.argmax(1), test_probabilities.argmax(1)
         if len(set(digits)) < 10:
@@ -260,11 +276,10 @@ def worker(lever, seed, epochs):
         images = samples(average or net_G)
         result = metrics.evaluate(images, parzen_protocol=False)
         row = {'epoch': epoch, 'frechet': result['frechet'], 'covered': result['covered'],
-               'rate': step * batch / trained}
+               'rate': step * batch / trained, 'balanced': balanced(images)}
         if average is not None:
             row['live'] = live
         if epoch == epochs:
-            row['balanced'] = balanced(images)
             row['batch_stats'] = metrics.evaluate(samples(average or net_G, running=False),
                                                   parzen_protocol=False)['frechet']
         print(json.dumps(row), flush=True)
@@ -302,6 +317,8 @@ def main():
             print(f'| {name} | {seed} | ' + ' | '.join(f'{r["frechet"]:.1f}' for r in rows) +
                   f' | {rows[-1]["covered"]} | {rows[-1]["balanced"]:.1f} '
                   f'| {rows[-1]["batch_stats"]:.1f} | {rows[-1]["rate"]:,.0f} |', flush=True)
+            print(f'| {name}, balanced | {seed} | ' +
+                  ' | '.join(f'{r["balanced"]:.1f}' for r in rows) + ' | | | | |', flush=True)
             if 'live' in rows[-1]:
                 print(f'| {name}, live weights | {seed} | ' +
                       ' | '.join(f'{r["live"]:.1f}' for r in rows) + ' | | | | |', flush=True)
