@@ -18,8 +18,8 @@ from mnist import matmul_peak, throughput
 
 BATCH = 64  # the lesson's
 # (multiply-adds of one example's forward pass, of which in the first layer) per network
-G_MACS = (100 * 3136 + 49 * 64 * 32 * 16 + 784 * 32 * 9, 100 * 3136)
-D_MACS = (196 * 32 * 16 + 49 * 64 * 32 * 16 + 3136, 196 * 32 * 16)
+G_MACS = (100 * 6272 + 49 * 128 * 64 * 16 + 784 * 64 * 9, 100 * 6272)
+D_MACS = (196 * 32 * 16 + 49 * 64 * 32 * 16 + 16 * 128 * 64 * 9 + 2049, 196 * 32 * 16)
 
 
 def step_flops():
@@ -59,15 +59,21 @@ def plain_steps(images):
     """The lesson's architecture as a plain PyTorch loop."""
     import torch
     from torch import nn
+
+    class MinibatchStd(nn.Module):
+        def forward(self, H):
+            return torch.cat([H, H.std(dim=0, correction=0).mean().expand(len(H), 1)], 1)
+
     net_G = nn.Sequential(
-        nn.Linear(100, 64 * 7 * 7, bias=False), nn.Unflatten(1, (64, 7, 7)),
-        nn.BatchNorm2d(64), nn.ReLU(),
-        nn.ConvTranspose2d(64, 32, 4, 2, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
-        nn.Upsample(scale_factor=2), nn.Conv2d(32, 1, 3, 1, 1), nn.Tanh())
+        nn.Linear(100, 128 * 7 * 7, bias=False), nn.Unflatten(1, (128, 7, 7)),
+        nn.BatchNorm2d(128), nn.ReLU(),
+        nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+        nn.Upsample(scale_factor=2), nn.Conv2d(64, 1, 3, 1, 1), nn.Tanh())
     net_D = nn.Sequential(
         nn.Conv2d(1, 32, 4, 2, 1), nn.LeakyReLU(0.2),
         nn.Conv2d(32, 64, 4, 2, 1), nn.LeakyReLU(0.2),
-        nn.Flatten(), nn.Linear(64 * 7 * 7, 1))
+        nn.Conv2d(64, 128, 3, 2, 1), nn.LeakyReLU(0.2),
+        nn.Flatten(), MinibatchStd(), nn.Linear(128 * 4 * 4 + 1, 1))
     loss = nn.BCEWithLogitsLoss()
     trainer_G = torch.optim.Adam(net_G.parameters(), lr=8e-4, betas=(0.5, 0.999))
     trainer_D = torch.optim.Adam(net_D.parameters(), lr=8e-4, betas=(0.5, 0.999))

@@ -1,11 +1,12 @@
-"""What each well-known lever buys the DCGAN lesson's recipe, in the lesson's four epochs:
-classifier Fréchet distance and classes covered after every epoch, over several seeds.
+"""What each well-known lever buys the DCGAN lesson's first recipe, over its four epochs:
+classifier Fréchet distance and classes covered after every epoch, over several seeds. The
+lesson took its present networks from here (`width_G=2,conv_D=1,mbstd=1`).
 
     .venv/bin/python bench/dcgan_levers.py [--seeds 0 1 2] [--epochs 4] [--jobs 2]
         --lever NAME=SETTINGS [--lever ...]
 
-A lever is a name and comma-separated settings that change the lesson's recipe (the
-`lesson` recipe of bench/quality_per_minute.py, in PyTorch under the numerics profile):
+A lever is a name and comma-separated settings that change the lesson's first recipe (the
+`small` recipe of bench/quality_per_minute.py, in PyTorch under the numerics profile):
 
     lr_D=, lr_G=     the players' learning rates (the lesson's: 8e-4 both); unequal is TTUR
     beta2=           Adam's beta2 (0.999)
@@ -100,13 +101,13 @@ def parse_lever(text):
 
 def networks(lever):
     """(generator, discriminator, the head that guesses InfoGAN's code or None, batch size,
-    Adam's settings) of the lesson's recipe changed by `lever`, drawn from torch's
+    Adam's settings) of the small recipe changed by `lever`, drawn from torch's
     generator as it stands."""
     import torch
     from torch import nn
     from quality_per_minute import build
 
-    net_G, net_D, batch, adam = build('lesson', lever['width_G'], lever['width_D'])
+    net_G, net_D, batch, adam = build('small', lever['width_G'], lever['width_D'])
 
     def normal(*layers):  # the lesson's initialisation, of weights and biases
         for layer in layers:

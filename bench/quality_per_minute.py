@@ -1,8 +1,9 @@
-"""The digits a CPU-minute buys: the DCGAN lesson's recipe against the published MNIST DCGAN
-recipes, trained one after another on this machine for the same training time.
+"""The digits a CPU-minute buys: the DCGAN lesson's recipe, and the smaller one it grew from,
+against the published MNIST DCGAN recipes, trained one after another on this machine for the
+same training time.
 
     .venv/bin/python bench/quality_per_minute.py [--minutes 1 2 5 10 20] [--seeds 0 1 2]
-        [--recipes lesson lesson-wide-G lesson-deep-D tf-tutorial pytorch-example]
+        [--recipes lesson small small-wide-G tf-tutorial pytorch-example]
         [--parzen] [--out PREFIX]
     .venv/bin/python bench/quality_per_minute.py --plot PREFIX
 
@@ -10,12 +11,14 @@ The reference framework is PyTorch: every recipe is written here in PyTorch and 
 PyTorch's environment under the numerics profile, on MNIST in [-1, 1] with its own batch
 size, reshuffled every epoch. The recipes, as their sources state them:
 
-- `lesson`: chapters/dcgan.md (its PyTorch tab): 7x7x64 dense start, one 4x4 transposed
-  convolution and an upsampled 3x3 convolution; batches of 64; Adam 8e-4, beta1 0.5.
-- `lesson-wide-G`: the same with twice the generator's feature maps (128 at 7x7, 64 at
+- `small`: the DCGAN lesson's first networks: 7x7x64 dense start, one 4x4 transposed
+  convolution and an upsampled 3x3 convolution; a discriminator of two 4x4 strided
+  convolutions and a dense layer; batches of 64; Adam 8e-4, beta1 0.5.
+- `small-wide-G`: the same with twice the generator's feature maps (128 at 7x7, 64 at
   14x14), the one change bench/dcgan_levers.py found to help by much.
-- `lesson-deep-D`: the wider generator against a discriminator with a third convolution
-  and the minibatch standard deviation (bench/dcgan_levers.py's `width_G=2,conv_D=1,mbstd=1`).
+- `lesson`: chapters/dcgan.md (its PyTorch tab): the wider generator against a
+  discriminator with a third convolution and the minibatch standard deviation
+  (bench/dcgan_levers.py's `width_G=2,conv_D=1,mbstd=1`), the same recipe otherwise.
 - `tf-tutorial`: TensorFlow's DCGAN tutorial (tensorflow.org/tutorials/generative/dcgan):
   7x7x256 dense start, 5x5 transposed convolutions, Keras's default initialisation and
   batch normalisation, leaky ReLU (slope 0.3), a discriminator with dropout 0.3; batches of
@@ -32,11 +35,11 @@ with `--parzen`, the Parzen log-likelihood, about a minute each). Run it with no
 on the machine: the marks are times. With `--out PREFIX` it also writes its rows to
 PREFIX.csv and draws them in PREFIX.svg (Fréchet distance against minutes, the seeds'
 median and range per recipe, real images as the floor); `--plot PREFIX` redraws the figure
-from the CSV. The evaluation chapter's figure and first table: `--recipes lesson tf-tutorial
-pytorch-example --minutes 1 2 5 --seeds 0 1 2 --out chapters/figures/quality_per_minute`;
-its table of the wider generator: `--recipes lesson lesson-wide-G --minutes 1 2 5 --seeds
-0 1 2`; its table of the deeper discriminator: `--recipes lesson lesson-deep-D --minutes 1 2
-5 --seeds 0 1 2`.
+from the CSV. The evaluation chapter's figure and first table: `--recipes small tf-tutorial
+pytorch-example --minutes 1 2 5 --seeds 0 1 2 --out chapters/figures/quality_per_minute`
+(run before the lesson took its present networks); its table of the wider generator:
+`--recipes small small-wide-G --minutes 1 2 5 --seeds 0 1 2`; its table of the deeper
+discriminator: `--recipes small lesson --minutes 1 2 5 --seeds 0 1 2`.
 """
 import argparse
 import csv
@@ -45,18 +48,18 @@ import subprocess
 import sys
 import time
 
-RECIPES = ['lesson', 'lesson-wide-G', 'lesson-deep-D', 'tf-tutorial', 'pytorch-example']
+RECIPES = ['lesson', 'small', 'small-wide-G', 'tf-tutorial', 'pytorch-example']
 DEEP_D = dict(width_G=2, conv_D=1, mbstd=1)  # bench/dcgan_levers.py's settings
 LABELS = {'lesson': "the DCGAN lesson's",
-          'lesson-wide-G': "the lesson's, generator twice as wide",
-          'lesson-deep-D': "the lesson's, generator twice as wide, discriminator deeper",
+          'small': "the DCGAN lesson's first, smaller networks",
+          'small-wide-G': "the lesson's first networks, generator twice as wide",
           'tf-tutorial': "TensorFlow's DCGAN tutorial",
           'pytorch-example': "PyTorch's DCGAN example"}
 
 
 def build(recipe, width_G=1, width_D=1):
     """(generator, discriminator, batch size, optimizer settings) of `recipe`; the
-    discriminator ends in a logit. The widths multiply the lesson's channel counts."""
+    discriminator ends in a logit. The widths multiply the small recipe's channel counts."""
     import torch
     from torch import nn
 
@@ -73,13 +76,13 @@ def build(recipe, width_G=1, width_D=1):
     def normal(mean=0.0):
         return lambda tensor: nn.init.normal_(tensor, mean, 0.02)
 
-    if recipe == 'lesson-wide-G':  # the lesson's with twice the generator's feature maps
-        return build('lesson', 2 * width_G, width_D)
-    if recipe == 'lesson-deep-D':  # the lesson's with bench/dcgan_levers.py's best levers
+    if recipe == 'small-wide-G':  # twice the generator's feature maps
+        return build('small', 2 * width_G, width_D)
+    if recipe == 'lesson':  # the small recipe with bench/dcgan_levers.py's best levers
         from dcgan_levers import DEFAULTS, networks
         net_G, net_D, _, batch, adam = networks(dict(DEFAULTS, **DEEP_D))
         return net_G, net_D, batch, adam
-    if recipe == 'lesson':
+    if recipe == 'small':
         class BatchNorm(nn.BatchNorm2d):  # the lesson's: running variance of the biased one
             def forward(self, x):
                 if not self.training:
@@ -183,7 +186,7 @@ def worker(recipe, seed, minutes, parzen):
         real_out, fake_out = net_D(X), net_D(fake.detach())
         loss_D = loss(real_out, torch.ones_like(real_out)) + \
             loss(fake_out, torch.zeros_like(fake_out))
-        if recipe.startswith('lesson'):
+        if recipe in ('lesson', 'small', 'small-wide-G'):
             loss_D = loss_D / 2
         loss_D.backward()
         trainer_D.step()

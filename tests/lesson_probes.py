@@ -83,38 +83,39 @@ def wide_layer(ns, framework, inputs):
 # (inputs, outputs), a convolution's as (height, width, inputs, outputs), a transposed
 # convolution's as (height, width, outputs, inputs), then its bias; batch normalisation as
 # scale, shift, running mean, running variance. PyTorch and MXNet keep feature maps channels
-# first, so the dense layer that feeds G's 64 x 7 x 7 maps and the one that reads D's see
-# their units in another order than Keras's; `_maps_last` reorders them.
-MAPS = (64, 7, 7)
+# first, so a dense layer that feeds feature maps (G's first) or reads them (D's last) sees
+# its units in another order than Keras's; `_reorder` translates. The maps: the DCGAN
+# lesson's G starts from 128 x 7 x 7, its D flattens 128 x 4 x 4 and appends one more unit,
+# the minibatch standard deviation, last in every framework; the conditional lesson's
+# players use 64 x 7 x 7.
+MAPS = [(64, 7, 7), (128, 7, 7), (128, 4, 4)]
 
 
-def _maps_last(kernel, axis):
-    """A channels-first dense kernel (inputs, outputs) with `axis` (0 or 1) holding
-    64 x 7 x 7 units, reordered to 7 x 7 x 64 (channels last) along that axis."""
-    moved = np.moveaxis(kernel, axis, 0).reshape(*MAPS, -1).transpose(1, 2, 0, 3)
-    return np.moveaxis(moved.reshape(-1, moved.shape[-1]), 0, axis)
-
-
-def _maps_first(kernel, axis):
-    moved = np.moveaxis(kernel, axis, 0).reshape(*MAPS[1:], MAPS[0], -1).transpose(2, 0, 1, 3)
-    return np.moveaxis(moved.reshape(-1, moved.shape[-1]), 0, axis)
+def _reorder(kernel, axis, to_channels_last):
+    """A dense kernel (inputs, outputs) whose `axis` holds flattened feature maps (and
+    perhaps one unit after them), with the maps reordered between channels first and last."""
+    size = kernel.shape[axis]
+    maps = next((m for m in MAPS if size - int(np.prod(m)) in (0, 1)), None)
+    if maps is None:
+        return kernel
+    channels, height, width = maps
+    moved = np.moveaxis(kernel, axis, 0)
+    count = channels * height * width
+    if to_channels_last:
+        head = moved[:count].reshape(channels, height, width, -1).transpose(1, 2, 0, 3)
+    else:
+        head = moved[:count].reshape(height, width, channels, -1).transpose(2, 0, 1, 3)
+    moved = np.concatenate([head.reshape(count, -1), moved[count:]])
+    return np.moveaxis(moved, 0, axis)
 
 
 def _dense_to_common(weight_out_in):
     kernel = weight_out_in.T
-    if kernel.shape[1] == np.prod(MAPS):
-        return _maps_last(kernel, 1)
-    if kernel.shape[0] == np.prod(MAPS):
-        return _maps_last(kernel, 0)
-    return kernel
+    return _reorder(_reorder(kernel, 0, True), 1, True)
 
 
 def _dense_from_common(kernel):
-    if kernel.shape[1] == np.prod(MAPS):
-        kernel = _maps_first(kernel, 1)
-    elif kernel.shape[0] == np.prod(MAPS):
-        kernel = _maps_first(kernel, 0)
-    return kernel.T
+    return _reorder(_reorder(kernel, 0, False), 1, False).T
 
 
 def _layers(framework, net):
