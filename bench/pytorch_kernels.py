@@ -17,7 +17,8 @@ from bookbuild.execute import checked_env, kernel_env
 from bookbuild.numerics import EMULATED_CPU
 
 # Runs in PyTorch's environment: every Linear (batch, inputs, outputs) of the three lessons
-# at their batch sizes and the short runs', and the DCGAN's convolutions and batch norm.
+# at their batch sizes and the short runs', and the DCGAN and conditional lessons' convolutions
+# and batch norm.
 PROBE = """
 import hashlib
 import numpy as np
@@ -34,7 +35,8 @@ torch.manual_seed(0)
 for b, i, o in [(16, 2, 2), (16, 2, 5), (16, 5, 3), (16, 3, 1),
                 (128, 100, 256), (128, 256, 512), (128, 512, 1024), (128, 1024, 784),
                 (256, 784, 512), (256, 512, 256), (256, 256, 128), (256, 128, 1),
-                (64, 100, 3136), (64, 3136, 1), (8, 100, 256), (8, 784, 512), (8, 128, 1)]:
+                (64, 100, 3136), (64, 3136, 1), (64, 100, 6272), (64, 2049, 1),
+                (8, 100, 256), (8, 784, 512), (8, 128, 1)]:
     run(f'linear {b}x{i}->{o}', torch.nn.Linear(i, o), (b, i))
 run('conv 1->32', torch.nn.Conv2d(1, 32, 4, 2, 1), (64, 1, 28, 28))
 run('conv 32->64', torch.nn.Conv2d(32, 64, 4, 2, 1), (64, 32, 14, 14))
@@ -42,6 +44,12 @@ run('transposed conv 64->32', torch.nn.ConvTranspose2d(64, 32, 4, 2, 1, bias=Fal
     (64, 64, 7, 7))
 run('conv 32->1', torch.nn.Conv2d(32, 1, 3, 1, 1), (64, 32, 28, 28))
 run('batch norm', torch.nn.BatchNorm2d(32), (64, 32, 14, 14))
+# the DCGAN lesson's present networks; the ones above are the conditional lesson's
+run('conv 64->128', torch.nn.Conv2d(64, 128, 3, 2, 1), (64, 64, 7, 7))
+run('transposed conv 128->64', torch.nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False),
+    (64, 128, 7, 7))
+run('conv 64->1', torch.nn.Conv2d(64, 1, 3, 1, 1), (64, 64, 28, 28))
+run('batch norm 128', torch.nn.BatchNorm2d(128), (64, 128, 7, 7))
 """
 CPUS = {'native': [], 'Haswell': ['qemu-x86_64', '-cpu', EMULATED_CPU],
         'EPYC-Rome': ['qemu-x86_64', '-cpu', 'EPYC-Rome']}
