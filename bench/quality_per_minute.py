@@ -37,7 +37,10 @@ PREFIX.csv and draws them in PREFIX.svg (Fréchet distance against minutes, the 
 median and range per recipe, real images as the floor); `--plot PREFIX` redraws the figure
 from the CSV. The evaluation chapter's figure and first table: `--recipes small tf-tutorial
 pytorch-example --minutes 1 2 5 --seeds 0 1 2 --out chapters/figures/quality_per_minute`
-(run before the lesson took its present networks); its table of the wider generator:
+(run before the lesson took its present networks); the figure's curve of the present
+networks and the chapter's twenty-minute table: `--recipes lesson --minutes 1 2 5 10 20
+--seeds 0 1 2 --out PREFIX`, a later run whose `lesson` rows were appended to that CSV
+before `--plot chapters/figures/quality_per_minute`; its table of the wider generator:
 `--recipes small small-wide-G --minutes 1 2 5 --seeds 0 1 2`; its table of the deeper
 discriminator: `--recipes small lesson --minutes 1 2 5 --seeds 0 1 2`.
 """
@@ -50,7 +53,7 @@ import time
 
 RECIPES = ['lesson', 'small', 'small-wide-G', 'tf-tutorial', 'pytorch-example']
 DEEP_D = dict(width_G=2, conv_D=1, mbstd=1)  # bench/dcgan_levers.py's settings
-LABELS = {'lesson': "the DCGAN lesson's",
+LABELS = {'lesson': "the DCGAN lesson's present networks",
           'small': "the DCGAN lesson's first, smaller networks",
           'small-wide-G': "the lesson's first networks, generator twice as wide",
           'tf-tutorial': "TensorFlow's DCGAN tutorial",
@@ -239,6 +242,7 @@ def plot(prefix):
     """Draw PREFIX.svg from PREFIX.csv: per recipe, the seeds' median Fréchet distance at
     each mark with their range, and the real images' distance as a floor."""
     import matplotlib
+    import matplotlib.ticker
     matplotlib.use('svg')
     matplotlib.rcParams['svg.hashsalt'] = 'quality_per_minute'  # the same file every time
     from matplotlib import pyplot as plt
@@ -259,12 +263,16 @@ def plot(prefix):
     floor = [float(r['frechet']) for r in rows if r['recipe'] == REAL]
     ax.axhline(floor[0], color='black', linestyle='--', linewidth=1,
                label=f'{REAL} ({floor[0]:.1f})')
+    marks = sorted({float(r['minutes']) for r in rows if r['recipe'] != REAL})
+    ax.set_xscale('log')
+    ax.set_yscale('log')
+    ax.set_xticks(marks, [f'{m:g}' for m in marks])
     ax.set(xlabel='minutes of training (PyTorch, 2-core CPU)',
-           ylabel='classifier Fréchet distance', yscale='log')
+           ylabel='classifier Fréchet distance')
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())  # only the marks on x
     ax.grid(True, which='both', alpha=0.3)
-    ax.legend(fontsize='small')
-    fig.tight_layout()
-    fig.savefig(f'{prefix}.svg', metadata={'Date': None})
+    ax.legend(fontsize='small', loc='upper center', bbox_to_anchor=(0.5, -0.2))
+    fig.savefig(f'{prefix}.svg', metadata={'Date': None}, bbox_inches='tight')
 
 
 def main():
